@@ -1,0 +1,18 @@
+//! Mosaic's shared vocabulary: the only crate every other one depends on.
+//!
+//! It names things (jobs, tasks, content ids, frame specs, render settings),
+//! says what the HTTP API and the libp2p wire protocol carry, and validates
+//! the user-facing parts of that. It never does I/O beyond hashing bytes it
+//! is handed: no files, no sockets.
+
+pub mod api;
+pub mod cid;
+pub mod frames;
+pub mod ids;
+pub mod settings;
+pub mod wire;
+
+pub use cid::ContentId;
+pub use frames::{FrameSpec, FrameSpecError};
+pub use ids::{JobId, LeaseId, TaskId};
+pub use settings::{ImageFormat, RenderSettings, SettingsError};

@@ -1,0 +1,3 @@
+//! (being written)
+pub struct RenderOptions;
+pub fn render() {}
