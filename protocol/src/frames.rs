@@ -165,10 +165,7 @@ mod tests {
         assert!(matches!(FrameSpec::parse("1-10x0"), Err(FrameSpecError::ZeroStep { .. })));
         assert!(matches!(FrameSpec::parse("-3"), Err(FrameSpecError::Malformed { .. })));
         assert!(matches!(FrameSpec::parse("1-999999"), Err(FrameSpecError::TooMany { .. })));
-        assert!(matches!(
-            FrameSpec::parse("99999999999"),
-            Err(FrameSpecError::TooLarge { .. })
-        ));
+        assert!(matches!(FrameSpec::parse("99999999999"), Err(FrameSpecError::TooLarge { .. })));
     }
 
     #[test]

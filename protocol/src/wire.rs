@@ -59,14 +59,21 @@ pub struct FrameOutput {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum WorkerRequest {
-    Hello { capabilities: Capabilities },
+    Hello {
+        capabilities: Capabilities,
+    },
     /// Asks for a task. The orchestrator answers at once, with a task or
     /// with none and a time to ask again.
     NextTask,
     /// Keeps a lease alive.
-    Renew { lease: LeaseId },
+    Renew {
+        lease: LeaseId,
+    },
     /// Reads `[offset, offset + BLOB_CHUNK)` of a blob.
-    FetchBlob { cid: ContentId, offset: u64 },
+    FetchBlob {
+        cid: ContentId,
+        offset: u64,
+    },
     /// Writes part of a frame's output, in order from offset 0. The last
     /// chunk has `last = true`; the orchestrator then hashes what it got.
     UploadChunk {
@@ -78,19 +85,31 @@ pub enum WorkerRequest {
         last: bool,
     },
     /// Reports a finished task: every frame's output is uploaded.
-    Complete { lease: LeaseId, outputs: Vec<FrameOutput> },
+    Complete {
+        lease: LeaseId,
+        outputs: Vec<FrameOutput>,
+    },
     /// Reports a task that could not be done, with the reason.
-    Fail { lease: LeaseId, reason: String },
+    Fail {
+        lease: LeaseId,
+        reason: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum OrchestratorResponse {
-    Welcome { orchestrator_version: String },
+    Welcome {
+        orchestrator_version: String,
+    },
     Task(TaskAssignment),
-    NoTask { retry_after_ms: u64 },
+    NoTask {
+        retry_after_ms: u64,
+    },
     LeaseRenewed,
     /// The task was cancelled or given to someone else: stop working on it.
-    LeaseLost { reason: String },
+    LeaseLost {
+        reason: String,
+    },
     BlobChunk {
         total: u64,
         #[serde(with = "serde_bytes")]
@@ -98,9 +117,13 @@ pub enum OrchestratorResponse {
     },
     /// An upload chunk was stored; on the last chunk, the orchestrator's own
     /// hash of the whole upload.
-    ChunkStored { cid: Option<ContentId> },
+    ChunkStored {
+        cid: Option<ContentId>,
+    },
     Accepted,
     /// The request was understood and refused, e.g. a result that fails the
     /// orchestrator's checks.
-    Rejected { reason: String },
+    Rejected {
+        reason: String,
+    },
 }

@@ -20,7 +20,7 @@ pub mod sampler;
 pub mod scene;
 pub mod texture;
 
-pub use gltf_scene::{Limits, SceneAsset, SceneError, SceneSummary};
+pub use gltf_scene::{pack_scene_file, Limits, SceneAsset, SceneError, SceneSummary};
 pub use image::Image;
 pub use integrator::{render, RenderOptions};
 pub use scene::Scene;

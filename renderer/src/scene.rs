@@ -96,8 +96,12 @@ pub struct PunctualLight {
 #[derive(Clone, Debug)]
 pub enum LightKind {
     /// Light travels along `direction` (unit, world space).
-    Directional { direction: Vec3 },
-    Point { position: Vec3 },
+    Directional {
+        direction: Vec3,
+    },
+    Point {
+        position: Vec3,
+    },
     Spot {
         position: Vec3,
         /// Unit, world space: where the cone points.

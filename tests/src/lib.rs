@@ -1,1 +1,311 @@
-//! Helpers for the end-to-end tests.
+//! A farm of real processes for the end-to-end tests: the orchestrator, the
+//! workers and the `mosaic` CLI exactly as a user runs them, on loopback
+//! with ephemeral ports, each with its own data dir and log file.
+//!
+//! Logs are printed when a test fails, since the temp dirs go with it.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// The three binaries, built once per test run if `make build` didn't.
+pub struct Binaries {
+    pub orchestrator: PathBuf,
+    pub worker: PathBuf,
+    pub cli: PathBuf,
+    pub samples: PathBuf,
+}
+
+pub fn binaries() -> &'static Binaries {
+    static BINS: OnceLock<Binaries> = OnceLock::new();
+    BINS.get_or_init(|| {
+        // target/<profile>/deps/<test binary> -> target/<profile>
+        let exe = std::env::current_exe().expect("test binary path");
+        let dir = exe.parent().and_then(Path::parent).expect("target dir").to_path_buf();
+        let bins = Binaries {
+            orchestrator: dir.join("mosaic-orchestrator"),
+            worker: dir.join("mosaic-worker"),
+            cli: dir.join("mosaic"),
+            samples: dir.join("mosaic-samples"),
+        };
+        let all = [&bins.orchestrator, &bins.worker, &bins.cli, &bins.samples];
+        if !all.iter().all(|p| p.exists()) {
+            let status = Command::new(env!("CARGO"))
+                .args(["build", "--bins", "-p", "mosaic-orchestrator", "-p", "mosaic-worker"])
+                .args(["-p", "mosaic-cli", "-p", "mosaic-samples"])
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .status()
+                .expect("run cargo build");
+            assert!(status.success(), "cargo build of the binaries failed");
+        }
+        bins
+    })
+}
+
+/// Polls `check` until it returns `Some`, or panics with `what` after
+/// `timeout`. A safety net against hangs, not a measurement.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A child process that is killed when dropped, with its log file.
+pub struct Process {
+    pub name: String,
+    child: Option<Child>,
+    pub log: PathBuf,
+}
+
+impl Process {
+    fn spawn(name: &str, cmd: &mut Command, log: PathBuf) -> Process {
+        let out = fs::File::create(&log).expect("create log");
+        let err = out.try_clone().expect("clone log");
+        let child = cmd
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {name}: {e}"));
+        Process { name: name.to_owned(), child: Some(child), log }
+    }
+
+    /// SIGKILL: no chance to clean up, as when a machine dies.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
+    }
+
+    pub fn log_text(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+        if thread::panicking() {
+            eprintln!("----- log of {} -----\n{}", self.name, self.log_text());
+        }
+    }
+}
+
+/// Test settings: short leases so a killed worker's task comes back soon.
+pub const TEST_CONFIG: &str = "lease_seconds = 3\n";
+
+pub struct Orchestrator {
+    pub process: Process,
+    pub dir: PathBuf,
+    pub url: String,
+    pub p2p: String,
+}
+
+impl Orchestrator {
+    /// Starts an orchestrator on ephemeral loopback ports with its data in `dir`.
+    pub fn start(dir: &Path) -> Orchestrator {
+        Self::start_on(dir, "/ip4/127.0.0.1/tcp/0")
+    }
+
+    /// Starts (or restarts, keeping `dir`) an orchestrator listening on `p2p`.
+    pub fn start_on(dir: &Path, p2p: &str) -> Orchestrator {
+        fs::create_dir_all(dir).unwrap();
+        for stale in ["http.addr", "p2p.addr"] {
+            let _ = fs::remove_file(dir.join(stale));
+        }
+        let config = dir.join("test.toml");
+        fs::write(&config, TEST_CONFIG).unwrap();
+        let n = fs::read_dir(dir).unwrap().count();
+        let process = Process::spawn(
+            "orchestrator",
+            Command::new(&binaries().orchestrator)
+                .arg("--config")
+                .arg(&config)
+                .arg("--data-dir")
+                .arg(dir)
+                .args(["--http", "127.0.0.1:0", "--p2p", p2p]),
+            dir.with_extension(format!("{n}.log")),
+        );
+        let read = |name: &str| {
+            let path = dir.join(name);
+            wait_for(name, Duration::from_secs(30), || {
+                fs::read_to_string(&path)
+                    .ok()
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+            })
+        };
+        let http = read("http.addr");
+        let p2p = read("p2p.addr");
+        Orchestrator { process, dir: dir.to_owned(), url: format!("http://{http}"), p2p }
+    }
+
+    pub fn token_file(&self) -> PathBuf {
+        self.dir.join("admin.token")
+    }
+
+    pub fn token(&self) -> String {
+        fs::read_to_string(self.token_file()).unwrap().trim().to_owned()
+    }
+
+    /// The TCP part of the p2p address, to restart on the same port.
+    pub fn p2p_listen(&self) -> String {
+        self.p2p.split("/p2p/").next().unwrap().to_owned()
+    }
+
+    pub fn cli(&self) -> Cli {
+        Cli { url: self.url.clone(), token_file: self.token_file() }
+    }
+}
+
+pub struct Worker {
+    pub process: Process,
+    pub dir: PathBuf,
+}
+
+impl Worker {
+    pub fn start(orchestrator: &Orchestrator, dir: &Path) -> Worker {
+        fs::create_dir_all(dir).unwrap();
+        let process = Process::spawn(
+            &format!("worker {}", dir.display()),
+            Command::new(&binaries().worker)
+                .args(["--orchestrator", &orchestrator.p2p, "--threads", "1", "--data-dir"])
+                .arg(dir),
+            dir.with_extension("log"),
+        );
+        Worker { process, dir: dir.to_owned() }
+    }
+}
+
+/// The `mosaic` CLI pointed at one orchestrator.
+pub struct Cli {
+    pub url: String,
+    pub token_file: PathBuf,
+}
+
+impl Cli {
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(&binaries().cli);
+        cmd.env("MOSAIC_URL", &self.url)
+            .env("MOSAIC_TOKEN_FILE", &self.token_file)
+            .env_remove("MOSAIC_TOKEN")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("run mosaic")
+    }
+
+    /// Runs and expects success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "mosaic {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        let text = self.ok(args);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("mosaic {args:?}: {e}: {text}"))
+    }
+
+    pub fn job(&self, job: i64) -> Value {
+        self.json(&["jobs", &job.to_string(), "--json"])
+    }
+
+    /// Waits until the job reaches a final state and returns its detail.
+    pub fn wait_job(&self, job: i64, timeout: Duration) -> Value {
+        wait_for(&format!("job {job} to end"), timeout, || {
+            let detail = self.job(job);
+            let state = detail["state"].as_str().unwrap_or_default().to_owned();
+            ["completed", "failed", "cancelled"].contains(&state.as_str()).then_some(detail)
+        })
+    }
+}
+
+/// Writes the sample animation to `dir/cornell.glb`.
+pub fn sample_scene(dir: &Path) -> PathBuf {
+    let path = dir.join("cornell.glb");
+    fs::write(&path, samples::cornell_box_animated()).unwrap();
+    path
+}
+
+/// Width and height from a PNG's header.
+pub fn png_size(path: &Path) -> (u32, u32) {
+    let decoder = png::Decoder::new(fs::File::open(path).unwrap());
+    let reader = decoder.read_info().unwrap();
+    let info = reader.info();
+    (info.width, info.height)
+}
+
+/// Runs ffprobe on a video; returns (codec, frame count, pixel format).
+pub fn probe_video(path: &Path) -> (String, u32, String) {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-count_frames"])
+        .args(["-show_entries", "stream=codec_name,nb_read_frames,pix_fmt", "-of", "json"])
+        .arg(path)
+        .output()
+        .expect("run ffprobe (apt-get install ffmpeg)");
+    assert!(out.status.success(), "ffprobe: {}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &v["streams"][0];
+    (
+        s["codec_name"].as_str().unwrap_or_default().to_owned(),
+        s["nb_read_frames"].as_str().unwrap_or("0").parse().unwrap(),
+        s["pix_fmt"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// A raw HTTP request with the admin token, bypassing the CLI: the
+/// orchestrator must validate what it is sent on its own.
+pub fn http_post(url: &str, token: &str, body: &[u8]) -> (u16, String) {
+    let res = ureq::post(url)
+        .set("Authorization", &format!("Bearer {token}"))
+        .set("Content-Type", "application/octet-stream")
+        .send_bytes(body);
+    match res {
+        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+        Err(e) => panic!("POST {url}: {e}"),
+    }
+}
+
+pub fn http_get(url: &str, token: Option<&str>) -> (u16, Vec<u8>) {
+    let mut req = ureq::get(url);
+    if let Some(token) = token {
+        req = req.set("Authorization", &format!("Bearer {token}"));
+    }
+    let read = |r: ureq::Response| {
+        let mut body = Vec::new();
+        r.into_reader().read_to_end(&mut body).unwrap();
+        body
+    };
+    match req.call() {
+        Ok(r) => (r.status(), read(r)),
+        Err(ureq::Error::Status(code, r)) => (code, read(r)),
+        Err(e) => panic!("GET {url}: {e}"),
+    }
+}

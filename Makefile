@@ -1,0 +1,33 @@
+# The two commands of the README: `make demo` and `make test`. Both install
+# what they need first (scripts/install-deps.sh is idempotent).
+
+CARGO ?= cargo
+
+.PHONY: deps build test lint demo bench clean-demo
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(CARGO) build --workspace --bins
+
+lint: deps
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# Everything: formatting, lints, unit tests and the end-to-end tests, which
+# start real orchestrator and worker processes (built here first).
+test: lint build
+	$(CARGO) test --workspace --no-fail-fast
+
+# An orchestrator and two workers on this machine, a render through them.
+demo: build
+	@scripts/demo.sh
+
+# Msamples/s of the CPU path tracer on the Cornell box, against Blender's
+# Cycles when `blender` is installed (apt-get install blender).
+bench: build
+	$(CARGO) run --quiet -p mosaic-cli --bin mosaic -- bench render
+
+clean-demo:
+	rm -rf demo-out

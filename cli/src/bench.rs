@@ -1,0 +1,368 @@
+//! `mosaic bench render`: our CPU path tracer against Blender's Cycles (on
+//! CPU) on the sample Cornell box, same size, samples and bounces.
+//!
+//! It prints samples per second of each, the ratio ours / Cycles, and the
+//! mean linear radiance of both images (EXR against EXR), so a faster render
+//! that is also wrong shows up as wrong. A benchmark, not a test: it never
+//! fails for being slow.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use protocol::settings::Size;
+
+#[derive(Args, Debug)]
+pub struct BenchRenderArgs {
+    /// Image size, WIDTHxHEIGHT.
+    #[arg(long, default_value = "512x512", value_name = "WxH")]
+    pub size: Size,
+    /// Samples per pixel.
+    #[arg(long, default_value_t = 128, value_name = "N")]
+    pub spp: u32,
+    /// The most bounces a path may take (Cycles: total, diffuse, glossy and
+    /// transmission bounces alike).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub bounces: u32,
+    /// Blender to compare against (default: `blender` on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub blender: Option<PathBuf>,
+    /// Where the scene, both EXRs and the Blender script are written.
+    #[arg(long, default_value = "mosaic-bench", value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+/// The line the Blender script prints with its render time.
+const CYCLES_TIME_MARKER: &str = "MOSAIC_CYCLES_RENDER_SECONDS=";
+
+pub fn render(args: &BenchRenderArgs) -> Result<()> {
+    let settings = protocol::RenderSettings {
+        width: args.size.width,
+        height: args.size.height,
+        spp: args.spp,
+        max_bounces: args.bounces,
+        ..Default::default()
+    };
+    settings.validate()?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+
+    let glb = samples::cornell_box_still();
+    let glb_path = args.out.join("cornell.glb");
+    std::fs::write(&glb_path, &glb)
+        .with_context(|| format!("cannot write {}", glb_path.display()))?;
+    let limits = renderer::Limits::default();
+    let asset = renderer::SceneAsset::from_bytes(&glb, &limits)
+        .context("loading the sample Cornell box")?;
+    let scene = asset.instantiate(0.0, None).context("instantiating the sample Cornell box")?;
+    let sky = scene.sky;
+    let samples = f64::from(args.size.width) * f64::from(args.size.height) * f64::from(args.spp);
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+
+    println!(
+        "scene: samples::cornell_box_still ({} triangles), {}, {} spp, {} bounces, {threads} threads",
+        asset.summary().triangles,
+        args.size,
+        args.spp,
+        args.bounces
+    );
+    let options = renderer::RenderOptions {
+        width: args.size.width,
+        height: args.size.height,
+        spp: args.spp,
+        max_bounces: args.bounces,
+        seed: 0,
+        frame: 1,
+    };
+    let start = Instant::now();
+    let image = renderer::render(&scene, &options);
+    let ours_seconds = start.elapsed().as_secs_f64();
+    let ours_path = args.out.join("mosaic.exr");
+    std::fs::write(&ours_path, image.to_exr())
+        .with_context(|| format!("cannot write {}", ours_path.display()))?;
+    let ours_rate = samples / ours_seconds / 1e6;
+    let ours_mean = exr_mean_radiance(&ours_path)?;
+    println!(
+        "mosaic: {ours_seconds:.2} s, {ours_rate:.2} Msamples/s, mean radiance {:.4} ({})",
+        ours_mean.mean(),
+        ours_path.display()
+    );
+
+    let Some(blender) = args.blender.clone().or_else(|| find_on_path("blender")) else {
+        println!(
+            "Cycles: blender is not installed (apt-get install blender, or pass --blender PATH); \
+             nothing to compare against"
+        );
+        return Ok(());
+    };
+    let cycles_path = args.out.join("cycles.exr");
+    let script = args.out.join("cycles.py");
+    std::fs::write(&script, CYCLES_SCRIPT)
+        .with_context(|| format!("cannot write {}", script.display()))?;
+    eprintln!("rendering the same scene with Cycles ({})...", blender.display());
+    let cycles_seconds =
+        run_cycles(&blender, &script, &glb_path, &cycles_path, args, [sky.x, sky.y, sky.z])?;
+    let cycles_rate = samples / cycles_seconds / 1e6;
+    let cycles_mean = exr_mean_radiance(&cycles_path)?;
+    println!(
+        "Cycles: {cycles_seconds:.2} s, {cycles_rate:.2} Msamples/s, mean radiance {:.4} ({})",
+        cycles_mean.mean(),
+        cycles_path.display()
+    );
+
+    let ratio = ours_rate / cycles_rate;
+    let difference = relative_difference(ours_mean.mean(), cycles_mean.mean());
+    println!(
+        "speed ours / Cycles: {ratio:.2}x (goal >= 1.5x: {})",
+        if ratio >= 1.5 { "met" } else { "not met" }
+    );
+    println!(
+        "mean radiance ours vs Cycles: {:+.2}% (goal within 5%: {}); per channel ours {:.4?} Cycles {:.4?}",
+        difference * 100.0,
+        if difference.abs() <= 0.05 { "met" } else { "not met" },
+        ours_mean.rgb,
+        cycles_mean.rgb
+    );
+    Ok(())
+}
+
+/// Runs Blender headless on the script and returns the render time it
+/// measured around the render call (scene loading excluded, as for ours).
+fn run_cycles(
+    blender: &Path,
+    script: &Path,
+    glb: &Path,
+    out: &Path,
+    args: &BenchRenderArgs,
+    sky: [f32; 3],
+) -> Result<f64> {
+    let output = Command::new(blender)
+        .args(["-b", "--factory-startup", "--python-exit-code", "1", "--python"])
+        .arg(script)
+        .arg("--")
+        .arg(glb)
+        .arg(out)
+        .args([
+            args.size.width.to_string(),
+            args.size.height.to_string(),
+            args.spp.to_string(),
+            args.bounces.to_string(),
+        ])
+        .args(sky.map(|c| c.to_string()))
+        .output()
+        .with_context(|| format!("cannot run {}", blender.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let tail = |text: &str| {
+        text.lines()
+            .rev()
+            .take(20)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let seconds = parse_cycles_seconds(&stdout);
+    match seconds {
+        Some(seconds) if output.status.success() => Ok(seconds),
+        _ => anyhow::bail!(
+            "Blender did not render the scene ({}):\n{}\n{}",
+            output.status,
+            tail(&stdout),
+            tail(&String::from_utf8_lossy(&output.stderr))
+        ),
+    }
+}
+
+pub fn parse_cycles_seconds(stdout: &str) -> Option<f64> {
+    stdout
+        .lines()
+        .find_map(|line| line.trim().strip_prefix(CYCLES_TIME_MARKER))
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+}
+
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|path| path.is_file())
+}
+
+/// The mean linear radiance of an image, per channel.
+pub struct MeanRadiance {
+    pub rgb: [f64; 3],
+}
+
+impl MeanRadiance {
+    pub fn mean(&self) -> f64 {
+        self.rgb.iter().sum::<f64>() / 3.0
+    }
+}
+
+/// Decodes an EXR's first RGB(A) layer and averages it; a non-finite pixel
+/// is an error, not a number to average.
+pub fn exr_mean_radiance(path: &Path) -> Result<MeanRadiance> {
+    struct Pixels {
+        width: usize,
+        rgb: Vec<[f32; 3]>,
+    }
+    let image = exr::prelude::read_first_rgba_layer_from_file(
+        path,
+        |resolution, _| Pixels {
+            width: resolution.width(),
+            rgb: vec![[0.0; 3]; resolution.width() * resolution.height()],
+        },
+        |pixels: &mut Pixels, position, (r, g, b, _a): (f32, f32, f32, f32)| {
+            pixels.rgb[position.y() * pixels.width + position.x()] = [r, g, b];
+        },
+    )
+    .with_context(|| format!("cannot decode {} as an RGB EXR", path.display()))?;
+    let pixels = &image.layer_data.channel_data.pixels.rgb;
+    mean_of(pixels).with_context(|| format!("{}", path.display()))
+}
+
+fn mean_of(pixels: &[[f32; 3]]) -> Result<MeanRadiance> {
+    if pixels.is_empty() {
+        anyhow::bail!("the image has no pixels");
+    }
+    let mut sum = [0f64; 3];
+    for (i, pixel) in pixels.iter().enumerate() {
+        if pixel.iter().any(|c| !c.is_finite()) {
+            anyhow::bail!("pixel {i} is not finite: {pixel:?}");
+        }
+        for (s, c) in sum.iter_mut().zip(pixel) {
+            *s += f64::from(*c);
+        }
+    }
+    Ok(MeanRadiance { rgb: sum.map(|s| s / pixels.len() as f64) })
+}
+
+fn relative_difference(ours: f64, reference: f64) -> f64 {
+    if reference == 0.0 {
+        if ours == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        }
+    } else {
+        (ours - reference) / reference
+    }
+}
+
+/// Renders the GLB with Cycles on CPU with settings matched to ours:
+/// fixed sample count (no adaptive sampling, no denoising, no clamping),
+/// the same bounce limits, our sky as the world colour, a neutral view
+/// transform, and a float linear EXR out. Times only the render call.
+const CYCLES_SCRIPT: &str = r#"
+import sys
+import time
+
+# Blender 3.4's glTF importer uses numpy.bool, which numpy 1.24 (Debian 12) removed.
+try:
+    import numpy
+except ImportError:
+    sys.exit("Blender's glTF importer needs numpy: apt-get install python3-numpy")
+numpy.bool = bool
+
+import bpy
+
+argv = sys.argv[sys.argv.index("--") + 1:]
+glb, out = argv[0], argv[1]
+width, height, spp, bounces = (int(v) for v in argv[2:6])
+sky = [float(v) for v in argv[6:9]]
+
+for obj in list(bpy.data.objects):
+    bpy.data.objects.remove(obj, do_unlink=True)
+bpy.ops.import_scene.gltf(filepath=glb)
+
+scene = bpy.context.scene
+cameras = [obj for obj in scene.objects if obj.type == "CAMERA"]
+if not cameras:
+    sys.exit("the imported scene has no camera")
+scene.camera = cameras[0]
+
+world = scene.world or bpy.data.worlds.new("World")
+scene.world = world
+world.use_nodes = True
+background = world.node_tree.nodes.get("Background")
+if background is None:
+    background = world.node_tree.nodes.new("ShaderNodeBackground")
+    output = world.node_tree.nodes.get("World Output") or world.node_tree.nodes.new("ShaderNodeOutputWorld")
+    world.node_tree.links.new(background.outputs[0], output.inputs[0])
+background.inputs["Color"].default_value = (sky[0], sky[1], sky[2], 1.0)
+background.inputs["Strength"].default_value = 1.0
+
+scene.render.engine = "CYCLES"
+cycles = scene.cycles
+cycles.device = "CPU"
+cycles.samples = spp
+cycles.use_adaptive_sampling = False
+cycles.use_denoising = False
+cycles.max_bounces = bounces
+cycles.diffuse_bounces = bounces
+cycles.glossy_bounces = bounces
+cycles.transmission_bounces = bounces
+cycles.sample_clamp_direct = 0.0
+cycles.sample_clamp_indirect = 0.0
+cycles.seed = 0
+
+scene.render.resolution_x = width
+scene.render.resolution_y = height
+scene.render.resolution_percentage = 100
+scene.render.film_transparent = False
+scene.view_settings.view_transform = "Standard"
+scene.view_settings.look = "None"
+scene.view_settings.exposure = 0.0
+scene.view_settings.gamma = 1.0
+settings = scene.render.image_settings
+settings.file_format = "OPEN_EXR"
+settings.color_depth = "32"
+settings.color_mode = "RGBA"
+scene.render.filepath = out
+
+start = time.perf_counter()
+bpy.ops.render.render(write_still=False)
+seconds = time.perf_counter() - start
+bpy.data.images["Render Result"].save_render(out)
+print("MOSAIC_CYCLES_RENDER_SECONDS=%.6f" % seconds, flush=True)
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cycles_time_is_found_among_blenders_chatter() {
+        let stdout = "Blender 3.4.1\nRead prefs\nFra:1 Mem:12M | Sample 128/128\nMOSAIC_CYCLES_RENDER_SECONDS=12.500000\nBlender quit\n";
+        assert_eq!(parse_cycles_seconds(stdout), Some(12.5));
+        assert_eq!(parse_cycles_seconds("Blender quit\n"), None);
+        assert_eq!(parse_cycles_seconds("MOSAIC_CYCLES_RENDER_SECONDS=nan\n"), None);
+    }
+
+    #[test]
+    fn means_average_each_channel_and_refuse_nan() {
+        let mean = mean_of(&[[1.0, 0.0, 0.5], [3.0, 0.0, 0.5]]).unwrap();
+        assert_eq!(mean.rgb, [2.0, 0.0, 0.5]);
+        assert!((mean.mean() - 2.5 / 3.0).abs() < 1e-12);
+        assert!(mean_of(&[[f32::NAN, 0.0, 0.0]]).is_err());
+        assert!(mean_of(&[]).is_err());
+    }
+
+    #[test]
+    fn relative_difference_is_against_the_reference() {
+        assert!((relative_difference(1.05, 1.0) - 0.05).abs() < 1e-12);
+        assert_eq!(relative_difference(0.0, 0.0), 0.0);
+    }
+
+    #[test]
+    fn exr_files_decode_to_their_mean() {
+        use exr::prelude::*;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flat.exr");
+        write_rgba_file(&path, 4, 2, |x, _y| (x as f32, 1.0f32, 0.5f32, 1.0f32)).unwrap();
+        let mean = exr_mean_radiance(&path).unwrap();
+        assert_eq!(mean.rgb, [1.5, 1.0, 0.5]);
+    }
+}

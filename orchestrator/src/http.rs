@@ -1,0 +1,581 @@
+//! The HTTP API (axum): scene uploads, jobs, progress as server-sent events,
+//! frame and video downloads, the worker list. Routes and bodies are those of
+//! `protocol::api`.
+//!
+//! Every `/api` route needs the admin token as a bearer token; a missing or
+//! wrong one gets 401 and no data. `GET /healthz` is open, for readiness
+//! checks. Every error is a JSON `ApiError`. Handlers decide nothing: they
+//! parse, call the [`Farm`] on a blocking thread, and map its answer.
+
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures::Stream;
+use protocol::api::{ApiError, JobCreated, JobRequest, JobSummary};
+use protocol::JobId;
+use tokio::io::AsyncReadExt;
+
+use crate::farm::{Farm, FarmError};
+
+/// How often a progress stream looks at its job.
+const EVENT_POLL: Duration = Duration::from_millis(300);
+/// Bytes per read when streaming a file out.
+const FILE_CHUNK: usize = 256 * 1024;
+
+#[derive(Clone)]
+struct ApiState {
+    farm: Arc<Farm>,
+    /// The token's hash: comparing hashes takes the same time whatever the
+    /// guess (blake3's `Hash` compares in constant time).
+    token: blake3::Hash,
+}
+
+/// The API's routes over `farm`, guarded by `token`.
+pub fn router(farm: Arc<Farm>, token: &str) -> Router {
+    let upload_limit = usize::try_from(farm.max_scene_bytes()).unwrap_or(usize::MAX);
+    let state = ApiState { farm, token: blake3::hash(token.as_bytes()) };
+    let api = Router::new()
+        .route("/scenes", post(upload_scene).layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/jobs", post(create_job).get(list_jobs))
+        .route("/jobs/{id}", get(get_job))
+        .route("/jobs/{id}/cancel", post(cancel_job))
+        .route("/jobs/{id}/events", get(job_events))
+        .route("/jobs/{id}/frames/{frame}", get(get_frame))
+        .route("/jobs/{id}/video", get(get_video))
+        .route("/workers", get(list_workers))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/api", api)
+        .fallback(|| async { failure(StatusCode::NOT_FOUND, "no such route") })
+        .method_not_allowed_fallback(|| async {
+            failure(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route")
+        })
+        .with_state(state)
+}
+
+/// An error response: a status and an [`ApiError`] body.
+#[derive(Debug)]
+pub struct Failure {
+    status: StatusCode,
+    message: String,
+}
+
+fn failure(status: StatusCode, message: impl Into<String>) -> Failure {
+    Failure { status, message: message.into() }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        (self.status, Json(ApiError { error: self.message })).into_response()
+    }
+}
+
+impl From<FarmError> for Failure {
+    fn from(e: FarmError) -> Self {
+        let status = match &e {
+            FarmError::Invalid(_) => StatusCode::BAD_REQUEST,
+            FarmError::NotFound(_) => StatusCode::NOT_FOUND,
+            FarmError::Conflict(_) => StatusCode::CONFLICT,
+            FarmError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            FarmError::Store(_) | FarmError::Blob(_) | FarmError::Io { .. } => {
+                tracing::error!(error = %e, "request failed inside the orchestrator");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        failure(status, e.to_string())
+    }
+}
+
+/// Runs a farm call on a blocking thread (it may touch disk).
+async fn blocking<T: Send + 'static>(
+    call: impl FnOnce() -> Result<T, FarmError> + Send + 'static,
+) -> Result<T, Failure> {
+    match tokio::task::spawn_blocking(call).await {
+        Ok(result) => result.map_err(Failure::from),
+        Err(e) => {
+            tracing::error!(error = %e, "a request's farm call panicked");
+            Err(failure(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))
+        }
+    }
+}
+
+async fn require_token(State(state): State<ApiState>, request: Request, next: Next) -> Response {
+    let header = request.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes());
+    let token = header.and_then(|v| v.strip_prefix(b"Bearer ")).map(|t| t.trim_ascii());
+    let message = match token {
+        Some(token) if blake3::hash(token) == state.token => return next.run(request).await,
+        Some(_) => "wrong token: use the one in the orchestrator's DATA_DIR/admin.token",
+        None => "missing token: send `Authorization: Bearer TOKEN` (see DATA_DIR/admin.token)",
+    };
+    let mut response = failure(StatusCode::UNAUTHORIZED, message).into_response();
+    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+fn job_id(path: Result<Path<i64>, PathRejection>) -> Result<JobId, Failure> {
+    match path {
+        Ok(Path(id)) => Ok(JobId(id)),
+        Err(_) => Err(failure(StatusCode::BAD_REQUEST, "a job id is a number, like 12")),
+    }
+}
+
+async fn upload_scene(
+    State(state): State<ApiState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Failure> {
+    let max = state.farm.max_scene_bytes();
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            failure(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the scene is larger than {max} bytes, the most this orchestrator accepts \
+                     (max_scene_bytes)"
+                ),
+            )
+        } else {
+            failure(
+                rejection.status(),
+                format!("cannot read the upload: {}", rejection.body_text()),
+            )
+        }
+    })?;
+    if body.is_empty() {
+        return Err(failure(StatusCode::BAD_REQUEST, "the upload is empty: send a .glb file"));
+    }
+    let farm = state.farm.clone();
+    let info = blocking(move || farm.add_scene(&body)).await?;
+    Ok((StatusCode::CREATED, Json(info)).into_response())
+}
+
+async fn create_job(
+    State(state): State<ApiState>,
+    request: Result<Json<JobRequest>, JsonRejection>,
+) -> Result<Response, Failure> {
+    let Json(request) = request.map_err(|rejection| {
+        failure(StatusCode::BAD_REQUEST, format!("invalid job request: {}", rejection.body_text()))
+    })?;
+    let farm = state.farm.clone();
+    let job = blocking(move || farm.create_job(&request)).await?;
+    Ok((StatusCode::CREATED, Json(JobCreated { job })).into_response())
+}
+
+async fn list_jobs(State(state): State<ApiState>) -> Result<Response, Failure> {
+    let farm = state.farm.clone();
+    Ok(Json(blocking(move || farm.list_jobs()).await?).into_response())
+}
+
+async fn get_job(
+    State(state): State<ApiState>,
+    path: Result<Path<i64>, PathRejection>,
+) -> Result<Response, Failure> {
+    let id = job_id(path)?;
+    let farm = state.farm.clone();
+    Ok(Json(blocking(move || farm.job_detail(id)).await?).into_response())
+}
+
+async fn cancel_job(
+    State(state): State<ApiState>,
+    path: Result<Path<i64>, PathRejection>,
+) -> Result<Response, Failure> {
+    let id = job_id(path)?;
+    let farm = state.farm.clone();
+    Ok(Json(blocking(move || farm.cancel_job(id)).await?).into_response())
+}
+
+async fn list_workers(State(state): State<ApiState>) -> Result<Response, Failure> {
+    let farm = state.farm.clone();
+    Ok(Json(blocking(move || farm.workers()).await?).into_response())
+}
+
+/// A [`JobSummary`] whenever the job changes, starting with its state now;
+/// the stream ends once the job has reached a final state.
+async fn job_events(
+    State(state): State<ApiState>,
+    path: Result<Path<i64>, PathRejection>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
+    let id = job_id(path)?;
+    let farm = state.farm.clone();
+    let first = blocking(move || farm.job_summary(id)).await?;
+    struct Follow {
+        farm: Arc<Farm>,
+        id: JobId,
+        next: Option<JobSummary>,
+        last: Option<String>,
+        ended: bool,
+    }
+    let follow = Follow { farm: state.farm, id, next: Some(first), last: None, ended: false };
+    let events = futures::stream::unfold(follow, |mut follow| async move {
+        loop {
+            if follow.ended {
+                return None;
+            }
+            let summary = match follow.next.take() {
+                Some(summary) => summary,
+                None => {
+                    tokio::time::sleep(EVENT_POLL).await;
+                    let (farm, id) = (follow.farm.clone(), follow.id);
+                    // The job vanishing or the store failing ends the stream.
+                    blocking(move || farm.job_summary(id)).await.ok()?
+                }
+            };
+            follow.ended = summary.state.is_final();
+            let json = serde_json::to_string(&summary).expect("summaries serialize");
+            if follow.last.as_deref() != Some(json.as_str()) {
+                follow.last = Some(json.clone());
+                return Some((Ok(Event::default().data(json)), follow));
+            }
+        }
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+async fn get_frame(
+    State(state): State<ApiState>,
+    path: Result<Path<(i64, u32)>, PathRejection>,
+) -> Result<Response, Failure> {
+    let Ok(Path((id, frame))) = path else {
+        return Err(failure(
+            StatusCode::BAD_REQUEST,
+            "expected /api/jobs/JOB/frames/FRAME with numbers, like /api/jobs/12/frames/1",
+        ));
+    };
+    let farm = state.farm.clone();
+    let (path, format) = blocking(move || farm.frame_file(JobId(id), frame)).await?;
+    let name = format!("{frame:04}.{}", format.extension());
+    send_file(path, format.mime(), &name).await
+}
+
+async fn get_video(
+    State(state): State<ApiState>,
+    path: Result<Path<i64>, PathRejection>,
+) -> Result<Response, Failure> {
+    let id = job_id(path)?;
+    let farm = state.farm.clone();
+    let path = blocking(move || farm.video_file(id)).await?;
+    send_file(path, "video/mp4", &format!("job-{id}.mp4")).await
+}
+
+/// Streams a blob file out with its length, type and a file name.
+async fn send_file(path: PathBuf, content_type: &str, name: &str) -> Result<Response, Failure> {
+    let internal = |e: std::io::Error| {
+        tracing::error!(path = %path.display(), error = %e, "cannot read a stored file");
+        failure(StatusCode::INTERNAL_SERVER_ERROR, "cannot read the stored file")
+    };
+    let file = tokio::fs::File::open(&path).await.map_err(internal)?;
+    let len = file.metadata().await.map_err(internal)?.len();
+    let chunks = futures::stream::unfold(file, |mut file| async move {
+        let mut buf = vec![0; FILE_CHUNK];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(Bytes::from(buf)), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    });
+    let disposition = format!("inline; filename=\"{name}\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_LENGTH, len.to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        Body::from_stream(chunks),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Method;
+    use protocol::api::{JobDetail, JobState, SceneInfo};
+    use protocol::{ContentId, FrameSpec, RenderSettings};
+    use serde_json::{json, Value};
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::farm::FarmSettings;
+
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+    struct Api {
+        router: Router,
+        farm: Arc<Farm>,
+        _dir: tempfile::TempDir,
+    }
+
+    fn api_with_limit(max_scene_bytes: u64) -> Api {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = FarmSettings {
+            lease_seconds: 30,
+            max_scene_bytes,
+            max_task_failures: 3,
+            worker_job_failures_to_blocklist: 3,
+            default_chunk: 1,
+        };
+        let farm = Arc::new(Farm::open(dir.path(), settings).unwrap());
+        Api { router: router(farm.clone(), TOKEN), farm, _dir: dir }
+    }
+
+    fn api() -> Api {
+        api_with_limit(256 << 20)
+    }
+
+    impl Api {
+        async fn call(
+            &self,
+            method: Method,
+            uri: &str,
+            token: Option<&str>,
+            body: impl Into<Body>,
+        ) -> (StatusCode, Vec<u8>, Option<String>) {
+            let mut request = Request::builder().method(method).uri(uri);
+            if let Some(token) = token {
+                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+            }
+            let request =
+                request.header(header::CONTENT_TYPE, "application/json").body(body.into()).unwrap();
+            let response = self.router.clone().oneshot(request).await.unwrap();
+            let status = response.status();
+            let content_type = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .map(|v| v.to_str().unwrap().to_owned());
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            (status, bytes.to_vec(), content_type)
+        }
+
+        async fn json(
+            &self,
+            method: Method,
+            uri: &str,
+            body: impl Into<Body>,
+        ) -> (StatusCode, Value) {
+            let (status, bytes, _) = self.call(method, uri, Some(TOKEN), body).await;
+            let value = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&bytes))
+            });
+            (status, value)
+        }
+
+        /// A scene row registered without the loader, for job tests.
+        fn scene(&self) -> ContentId {
+            let cid = ContentId::of(b"scene");
+            self.farm
+                .record_scene(&SceneInfo {
+                    cid,
+                    bytes: 5,
+                    triangles: 1,
+                    cameras: vec!["Camera".into()],
+                    lights: 1,
+                    animation_seconds: 0.0,
+                })
+                .unwrap();
+            cid
+        }
+    }
+
+    fn job_body(scene: ContentId, frames: &str) -> String {
+        json!({
+            "scene": scene,
+            "name": "secret-project",
+            "frames": frames,
+            "settings": RenderSettings { width: 16, height: 12, ..Default::default() },
+            "chunk": 1,
+            "priority": 0,
+        })
+        .to_string()
+    }
+
+    fn error_of(value: &Value) -> &str {
+        value["error"].as_str().unwrap_or_else(|| panic!("no error in {value}"))
+    }
+
+    #[tokio::test]
+    async fn missing_or_wrong_token_gets_401_and_no_data() {
+        let api = api();
+        let scene = api.scene();
+        let (status, _) = api.json(Method::POST, "/api/jobs", job_body(scene, "1-2")).await;
+        assert_eq!(status, StatusCode::CREATED);
+        for token in [None, Some("wrong"), Some(&TOKEN[1..])] {
+            for (method, uri) in [
+                (Method::GET, "/api/jobs"),
+                (Method::GET, "/api/jobs/1"),
+                (Method::GET, "/api/workers"),
+            ] {
+                let (status, body, _) = api.call(method, uri, token, Body::empty()).await;
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri} with {token:?}");
+                let text = String::from_utf8(body).unwrap();
+                assert!(!text.contains("secret-project"), "{text}");
+                let value: Value = serde_json::from_str(&text).unwrap();
+                assert!(error_of(&value).contains("token"));
+            }
+        }
+        let (status, _, _) =
+            api.call(Method::POST, "/api/scenes", Some("wrong"), vec![0u8; 10]).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _, _) = api.call(Method::GET, "/healthz", None, Body::empty()).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn invalid_scene_upload_is_400_with_the_loaders_message() {
+        let api = api();
+        let bytes = b"glTF but not really".to_vec();
+        let loader = match renderer::SceneAsset::from_bytes(&bytes, &renderer::Limits::default()) {
+            Ok(_) => panic!("the loader accepted garbage"),
+            Err(e) => e.to_string(),
+        };
+        let (status, value) = api.json(Method::POST, "/api/scenes", bytes).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(error_of(&value).contains(&loader), "{value}");
+        let (status, value) = api.json(Method::POST, "/api/scenes", Body::empty()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(error_of(&value).contains("empty"));
+    }
+
+    #[tokio::test]
+    async fn scene_over_the_limit_is_413() {
+        let api = api_with_limit(1024);
+        let (status, value) = api.json(Method::POST, "/api/scenes", vec![0u8; 4096]).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(error_of(&value).contains("max_scene_bytes"), "{value}");
+    }
+
+    #[tokio::test]
+    async fn sample_scene_uploads_and_renders_as_a_job() {
+        let api = api();
+        let bytes = samples::cornell_box_animated();
+        let (status, value) = api.json(Method::POST, "/api/scenes", bytes.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{value}");
+        let info: SceneInfo = serde_json::from_value(value).unwrap();
+        assert_eq!(info.cid, ContentId::of(&bytes));
+        assert!(!info.cameras.is_empty());
+        let (status, value) = api.json(Method::POST, "/api/jobs", job_body(info.cid, "1-3")).await;
+        assert_eq!(status, StatusCode::CREATED, "{value}");
+    }
+
+    #[tokio::test]
+    async fn job_requests_are_validated() {
+        let api = api();
+        let scene = api.scene();
+        let (status, value) = api.json(Method::POST, "/api/jobs", job_body(scene, "5-1")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(error_of(&value).contains("5-1"), "{value}");
+        let (status, value) =
+            api.json(Method::POST, "/api/jobs", job_body(ContentId::of(b"x"), "1")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(error_of(&value).contains("upload it first"), "{value}");
+        let mut body: Value = serde_json::from_str(&job_body(scene, "1")).unwrap();
+        body["settings"]["spp"] = json!(0);
+        let (status, value) = api.json(Method::POST, "/api/jobs", body.to_string()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(error_of(&value).contains("spp"), "{value}");
+        body["settings"]["spp"] = json!(1);
+        body["settings"]["camera"] = json!("Missing");
+        let (status, value) = api.json(Method::POST, "/api/jobs", body.to_string()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(error_of(&value).contains("Missing"), "{value}");
+        let (status, value) = api.json(Method::POST, "/api/jobs", "{not json").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(error_of(&value).contains("invalid job request"), "{value}");
+    }
+
+    #[tokio::test]
+    async fn jobs_are_listed_shown_and_cancelled() {
+        let api = api();
+        let scene = api.scene();
+        let (status, value) = api.json(Method::POST, "/api/jobs", job_body(scene, "1-4")).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let id = value["job"].as_i64().unwrap();
+
+        let (status, value) = api.json(Method::GET, "/api/jobs", Body::empty()).await;
+        assert_eq!(status, StatusCode::OK);
+        let jobs: Vec<JobSummary> = serde_json::from_value(value).unwrap();
+        assert_eq!(jobs.len(), 1);
+        assert_eq!((jobs[0].id.0, jobs[0].frames_total, jobs[0].state), (id, 4, JobState::Queued));
+
+        let (status, value) =
+            api.json(Method::GET, &format!("/api/jobs/{id}"), Body::empty()).await;
+        assert_eq!(status, StatusCode::OK);
+        let detail: JobDetail = serde_json::from_value(value).unwrap();
+        assert_eq!(detail.frame_spec, FrameSpec::parse("1-4").unwrap());
+        assert_eq!(detail.frames.len(), 4);
+
+        for uri in ["/api/jobs/99", "/api/jobs/99/video", "/api/jobs/99/events"] {
+            let (status, value) = api.json(Method::GET, uri, Body::empty()).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+            assert!(error_of(&value).contains("job 99"), "{value}");
+        }
+        let (status, value) =
+            api.json(Method::GET, &format!("/api/jobs/{id}/frames/1"), Body::empty()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(error_of(&value).contains("not rendered"), "{value}");
+        let (status, value) =
+            api.json(Method::GET, &format!("/api/jobs/{id}/video"), Body::empty()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(error_of(&value).contains("0 of 4 frames"), "{value}");
+        let (status, _) = api.json(Method::GET, "/api/jobs/abc", Body::empty()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let (status, _) = api.json(Method::GET, "/api/nowhere", Body::empty()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        let cancel = format!("/api/jobs/{id}/cancel");
+        let (status, value) = api.json(Method::POST, &cancel, Body::empty()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(value["state"], "cancelled");
+        let (status, value) = api.json(Method::POST, &cancel, Body::empty()).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(error_of(&value).contains("already cancelled"), "{value}");
+
+        // The event stream of an ended job gives its summary and ends.
+        let (status, body, content_type) = api
+            .call(Method::GET, &format!("/api/jobs/{id}/events"), Some(TOKEN), Body::empty())
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(content_type.as_deref(), Some("text/event-stream"));
+        let text = String::from_utf8(body).unwrap();
+        let data: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+        assert_eq!(data.len(), 1, "{text}");
+        let summary: JobSummary = serde_json::from_str(data[0]).unwrap();
+        assert_eq!(summary.state, JobState::Cancelled);
+    }
+
+    #[tokio::test]
+    async fn event_stream_follows_a_job_until_it_ends() {
+        let api = api();
+        let scene = api.scene();
+        let (_, value) = api.json(Method::POST, "/api/jobs", job_body(scene, "1")).await;
+        let id = JobId(value["job"].as_i64().unwrap());
+        let farm = api.farm.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            tokio::task::spawn_blocking(move || farm.cancel_job(id).unwrap()).await.unwrap();
+        });
+        let (status, body, _) = api
+            .call(Method::GET, &format!("/api/jobs/{id}/events"), Some(TOKEN), Body::empty())
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let text = String::from_utf8(body).unwrap();
+        let states: Vec<JobState> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("data: "))
+            .map(|d| serde_json::from_str::<JobSummary>(d).unwrap().state)
+            .collect();
+        assert_eq!(states, [JobState::Queued, JobState::Cancelled]);
+    }
+}

@@ -1,0 +1,408 @@
+//! The orchestrator's libp2p host: where workers connect, say hello, take
+//! tasks, renew leases, fetch scenes and upload frames.
+//!
+//! One event loop task owns the [`Swarm`]; it never touches disk or SQLite.
+//! Each inbound request is answered by a [`Farm`] call on a blocking thread,
+//! and the answer comes back to the loop through a channel to be sent (the
+//! layout of rust-libp2p's file-sharing example). Every exchange is started
+//! by a worker, so this side only listens.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use futures::StreamExt;
+use libp2p::identity::Keypair;
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{self, ProtocolSupport, ResponseChannel};
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{identify, noise, tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm};
+use protocol::wire::{self, OrchestratorResponse, WorkerRequest};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, info, warn};
+
+use crate::farm::{Farm, Renewal};
+
+/// The identify protocol name both sides announce.
+const IDENTIFY_PROTOCOL: &str = "/mosaic/id/1.0.0";
+/// How long a worker has to wait for an answer before its request fails.
+/// Farm calls are quick; this only bounds a wedged disk.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Workers talk constantly (next task, renewals), so an idle connection
+/// means a worker with nothing to do that polls every half second; keep it.
+const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(120);
+/// When there is no work, how long a worker waits before asking again.
+const NO_TASK_RETRY_MS: u64 = 500;
+
+#[derive(NetworkBehaviour)]
+struct HostBehaviour {
+    identify: identify::Behaviour,
+    work: request_response::cbor::Behaviour<WorkerRequest, OrchestratorResponse>,
+}
+
+/// An answer computed off the event loop, on its way back to be sent.
+struct Answer {
+    peer: PeerId,
+    channel: ResponseChannel<OrchestratorResponse>,
+    response: OrchestratorResponse,
+}
+
+/// Runs the host until the process ends. Sends the first address it listens
+/// on, with `/p2p/<peer id>` appended, through `listening`.
+pub async fn run(
+    farm: Arc<Farm>,
+    keypair: Keypair,
+    listen: Multiaddr,
+    listening: oneshot::Sender<Multiaddr>,
+) -> anyhow::Result<()> {
+    let mut swarm = build_swarm(keypair)?;
+    let local_peer = *swarm.local_peer_id();
+    swarm.listen_on(listen.clone()).with_context(|| format!("cannot listen on {listen}"))?;
+    info!(peer = %local_peer, "p2p host started");
+
+    let (answers_tx, mut answers_rx) = mpsc::channel::<Answer>(256);
+    let mut listening = Some(listening);
+
+    loop {
+        tokio::select! {
+            event = swarm.select_next_some() => match event {
+                SwarmEvent::NewListenAddr { address, .. } => {
+                    let full = address.with(Protocol::P2p(local_peer));
+                    info!(address = %full, "p2p listening");
+                    if let Some(tx) = listening.take() {
+                        let _ = tx.send(full);
+                    }
+                }
+                SwarmEvent::ConnectionEstablished { peer_id, endpoint, num_established, .. } => {
+                    info!(
+                        worker = %peer_id,
+                        remote = %endpoint.get_remote_address(),
+                        connections = num_established.get(),
+                        "worker connected"
+                    );
+                }
+                SwarmEvent::ConnectionClosed { peer_id, num_established, cause, .. } => {
+                    let cause = cause.map(|c| c.to_string());
+                    info!(worker = %peer_id, connections = num_established, ?cause, "worker connection closed");
+                    if num_established == 0 {
+                        let farm = farm.clone();
+                        tokio::task::spawn_blocking(move || {
+                            farm.worker_disconnected(&peer_id.to_string())
+                        });
+                    }
+                }
+                SwarmEvent::IncomingConnectionError { send_back_addr, error, .. } => {
+                    debug!(remote = %send_back_addr, %error, "incoming connection failed");
+                }
+                SwarmEvent::ListenerClosed { addresses, reason, .. } => {
+                    warn!(?addresses, ?reason, "p2p listener closed");
+                }
+                SwarmEvent::ListenerError { error, .. } => warn!(%error, "p2p listener error"),
+                SwarmEvent::Behaviour(HostBehaviourEvent::Work(event)) => {
+                    on_work_event(event, &farm, &answers_tx);
+                }
+                SwarmEvent::Behaviour(HostBehaviourEvent::Identify(identify::Event::Received {
+                    peer_id,
+                    info,
+                    ..
+                })) => {
+                    debug!(worker = %peer_id, agent = %info.agent_version, "identified");
+                }
+                _ => {}
+            },
+            Some(answer) = answers_rx.recv() => {
+                let undelivered = swarm.behaviour_mut().work.send_response(answer.channel, answer.response);
+                if let Err(response) = undelivered {
+                    debug!(worker = %answer.peer, "worker gone before its answer was sent");
+                    // A task handed to a worker that can no longer hear about
+                    // it would sit leased until expiry: give it back now.
+                    if matches!(response, OrchestratorResponse::Task(_))
+                        && !swarm.is_connected(&answer.peer)
+                    {
+                        let farm = farm.clone();
+                        let peer = answer.peer.to_string();
+                        tokio::task::spawn_blocking(move || farm.worker_disconnected(&peer));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn build_swarm(keypair: Keypair) -> anyhow::Result<Swarm<HostBehaviour>> {
+    let swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
+        .context("cannot set up the TCP + Noise + Yamux transport")?
+        .with_behaviour(|key| {
+            let identify = identify::Behaviour::new(
+                identify::Config::new(IDENTIFY_PROTOCOL.to_owned(), key.public())
+                    .with_agent_version(format!(
+                        "mosaic-orchestrator/{}",
+                        env!("CARGO_PKG_VERSION")
+                    )),
+            );
+            let codec = request_response::cbor::codec::Codec::default()
+                .set_request_size_maximum(wire::MAX_MESSAGE)
+                .set_response_size_maximum(wire::MAX_MESSAGE);
+            let work = request_response::Behaviour::with_codec(
+                codec,
+                [(StreamProtocol::new(wire::PROTOCOL), ProtocolSupport::Full)],
+                request_response::Config::default().with_request_timeout(REQUEST_TIMEOUT),
+            );
+            HostBehaviour { identify, work }
+        })
+        .context("cannot build the p2p behaviour")?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))
+        .build();
+    Ok(swarm)
+}
+
+fn on_work_event(
+    event: request_response::Event<WorkerRequest, OrchestratorResponse>,
+    farm: &Arc<Farm>,
+    answers: &mpsc::Sender<Answer>,
+) {
+    match event {
+        request_response::Event::Message {
+            peer,
+            message: request_response::Message::Request { request, channel, .. },
+            ..
+        } => {
+            let farm = farm.clone();
+            let answers = answers.clone();
+            tokio::spawn(async move {
+                let worker = peer.to_string();
+                let response = tokio::task::spawn_blocking(move || answer(&farm, &worker, request))
+                    .await
+                    .unwrap_or_else(|e| {
+                        warn!(worker = %peer, error = %e, "request handler panicked");
+                        OrchestratorResponse::Rejected {
+                            reason: "internal error in the orchestrator".to_owned(),
+                        }
+                    });
+                // The loop only stops with the process, so this cannot fail
+                // in practice; if it does, the worker's request times out.
+                let _ = answers.send(Answer { peer, channel, response }).await;
+            });
+        }
+        request_response::Event::Message {
+            message: request_response::Message::Response { .. },
+            ..
+        } => {
+            // The orchestrator never sends requests.
+        }
+        request_response::Event::InboundFailure { peer, error, .. } => {
+            debug!(worker = %peer, %error, "inbound request failed");
+        }
+        request_response::Event::OutboundFailure { peer, error, .. } => {
+            debug!(worker = %peer, %error, "outbound request failed");
+        }
+        request_response::Event::ResponseSent { .. } => {}
+    }
+}
+
+/// The Farm call for one request. Runs on a blocking thread: it may touch
+/// SQLite and the blob store.
+fn answer(farm: &Farm, worker: &str, request: WorkerRequest) -> OrchestratorResponse {
+    let kind = request_kind(&request);
+    let result = match request {
+        WorkerRequest::Hello { capabilities } => {
+            debug!(
+                worker,
+                version = %capabilities.version,
+                cores = capabilities.cpu_cores,
+                threads = capabilities.threads,
+                backends = ?capabilities.render_backends,
+                "worker hello"
+            );
+            farm.worker_hello(worker, capabilities).map(|()| OrchestratorResponse::Welcome {
+                orchestrator_version: env!("CARGO_PKG_VERSION").to_owned(),
+            })
+        }
+        WorkerRequest::NextTask => farm.next_task(worker).map(|task| match task {
+            Some(task) => OrchestratorResponse::Task(task),
+            None => OrchestratorResponse::NoTask { retry_after_ms: NO_TASK_RETRY_MS },
+        }),
+        WorkerRequest::Renew { lease } => farm.renew(worker, lease).map(|renewal| match renewal {
+            Renewal::Renewed => OrchestratorResponse::LeaseRenewed,
+            Renewal::Lost(reason) => OrchestratorResponse::LeaseLost { reason },
+        }),
+        WorkerRequest::FetchBlob { cid, offset } => farm
+            .read_blob(&cid, offset)
+            .map(|(total, data)| OrchestratorResponse::BlobChunk { total, data }),
+        WorkerRequest::UploadChunk { lease, frame, offset, data, last } => farm
+            .upload_chunk(worker, lease, frame, offset, &data, last)
+            .map(|cid| OrchestratorResponse::ChunkStored { cid }),
+        WorkerRequest::Complete { lease, outputs } => {
+            farm.complete(worker, lease, outputs).map(|verdict| match verdict {
+                Ok(()) => OrchestratorResponse::Accepted,
+                Err(reason) => OrchestratorResponse::Rejected { reason },
+            })
+        }
+        WorkerRequest::Fail { lease, reason } => {
+            farm.fail(worker, lease, &reason).map(|()| OrchestratorResponse::Accepted)
+        }
+    };
+    result.unwrap_or_else(|e| {
+        let reason = e.to_string();
+        debug!(worker, request = kind, %reason, "request rejected");
+        OrchestratorResponse::Rejected { reason }
+    })
+}
+
+fn request_kind(request: &WorkerRequest) -> &'static str {
+    match request {
+        WorkerRequest::Hello { .. } => "hello",
+        WorkerRequest::NextTask => "next-task",
+        WorkerRequest::Renew { .. } => "renew",
+        WorkerRequest::FetchBlob { .. } => "fetch-blob",
+        WorkerRequest::UploadChunk { .. } => "upload-chunk",
+        WorkerRequest::Complete { .. } => "complete",
+        WorkerRequest::Fail { .. } => "fail",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::farm::FarmSettings;
+    use protocol::api::JobRequest;
+    use protocol::{ContentId, LeaseId, RenderSettings};
+
+    fn settings() -> FarmSettings {
+        FarmSettings {
+            lease_seconds: 30,
+            max_scene_bytes: 64 << 20,
+            max_task_failures: 3,
+            worker_job_failures_to_blocklist: 3,
+            default_chunk: 1,
+        }
+    }
+
+    /// A stand-in worker: the host's own swarm stack, dialled in.
+    struct TestWorker {
+        swarm: Swarm<HostBehaviour>,
+        host: PeerId,
+    }
+
+    impl TestWorker {
+        async fn connect(address: &Multiaddr) -> TestWorker {
+            let mut swarm = build_swarm(Keypair::generate_ed25519()).unwrap();
+            let Some(Protocol::P2p(host)) = address.iter().last() else {
+                panic!("{address} does not end in /p2p/");
+            };
+            swarm.dial(address.clone()).unwrap();
+            loop {
+                match swarm.select_next_some().await {
+                    SwarmEvent::ConnectionEstablished { peer_id, .. } if peer_id == host => break,
+                    SwarmEvent::OutgoingConnectionError { error, .. } => panic!("dial: {error}"),
+                    _ => {}
+                }
+            }
+            TestWorker { swarm, host }
+        }
+
+        fn peer(&self) -> String {
+            self.swarm.local_peer_id().to_string()
+        }
+
+        async fn ask(&mut self, request: WorkerRequest) -> OrchestratorResponse {
+            let id = self.swarm.behaviour_mut().work.send_request(&self.host, request);
+            let wait = async {
+                loop {
+                    if let SwarmEvent::Behaviour(HostBehaviourEvent::Work(event)) =
+                        self.swarm.select_next_some().await
+                    {
+                        match event {
+                            request_response::Event::Message {
+                                message:
+                                    request_response::Message::Response { request_id, response },
+                                ..
+                            } if request_id == id => return response,
+                            request_response::Event::OutboundFailure {
+                                request_id, error, ..
+                            } if request_id == id => {
+                                panic!("request failed: {error}")
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            };
+            tokio::time::timeout(Duration::from_secs(20), wait).await.expect("no answer in 20 s")
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_worker_is_served_and_its_task_requeued_when_it_vanishes() {
+        let dir = tempfile::tempdir().unwrap();
+        let farm = Arc::new(Farm::open(dir.path(), settings()).unwrap());
+        let (tx, rx) = oneshot::channel();
+        let listen: Multiaddr = "/ip4/127.0.0.1/tcp/0".parse().unwrap();
+        tokio::spawn(run(farm.clone(), Keypair::generate_ed25519(), listen, tx));
+        let address = rx.await.unwrap();
+
+        let mut worker = TestWorker::connect(&address).await;
+        let hello = WorkerRequest::Hello { capabilities: wire::Capabilities::default() };
+        assert!(matches!(worker.ask(hello).await, OrchestratorResponse::Welcome { .. }));
+        assert_eq!(
+            worker.ask(WorkerRequest::NextTask).await,
+            OrchestratorResponse::NoTask { retry_after_ms: NO_TASK_RETRY_MS }
+        );
+        let unknown = WorkerRequest::FetchBlob { cid: ContentId::of(b"nothing"), offset: 0 };
+        assert!(matches!(worker.ask(unknown).await, OrchestratorResponse::Rejected { .. }));
+
+        let scene = samples::cornell_box_animated();
+        let info = farm.add_scene(&scene).unwrap();
+        let job = JobRequest {
+            scene: info.cid,
+            name: "p2p test".to_owned(),
+            frames: "1-2".parse().unwrap(),
+            settings: RenderSettings { width: 16, height: 16, spp: 1, ..Default::default() },
+            chunk: 1,
+            priority: 0,
+        };
+        farm.create_job(&job).unwrap();
+
+        let OrchestratorResponse::Task(task) = worker.ask(WorkerRequest::NextTask).await else {
+            panic!("expected a task");
+        };
+        assert_eq!(task.scene, info.cid);
+        let fetch = WorkerRequest::FetchBlob { cid: task.scene, offset: 0 };
+        let OrchestratorResponse::BlobChunk { total, data } = worker.ask(fetch).await else {
+            panic!("expected a blob chunk");
+        };
+        assert_eq!(total, scene.len() as u64);
+        assert_eq!(data, scene[..data.len()]);
+        assert_eq!(
+            worker.ask(WorkerRequest::Renew { lease: task.lease }).await,
+            OrchestratorResponse::LeaseRenewed
+        );
+        let stranger = WorkerRequest::Renew { lease: LeaseId(task.lease.0 + 1000) };
+        assert!(matches!(worker.ask(stranger).await, OrchestratorResponse::LeaseLost { .. }));
+
+        // The worker vanishes mid-task: its task is handed to the next one
+        // at once, not after the 30 s lease.
+        let gone = worker.peer();
+        drop(worker);
+        let mut next = TestWorker::connect(&address).await;
+        let hello = WorkerRequest::Hello { capabilities: wire::Capabilities::default() };
+        next.ask(hello).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let mut tasks = Vec::new();
+        while tasks.len() < 2 && tokio::time::Instant::now() < deadline {
+            match next.ask(WorkerRequest::NextTask).await {
+                OrchestratorResponse::Task(t) => tasks.push(t.task),
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+        assert!(tasks.contains(&task.task), "the vanished worker's task was not requeued");
+        let workers = farm.workers().unwrap();
+        assert!(workers.iter().any(|w| w.peer_id == gone && !w.connected));
+
+        // A report for a lease that is no longer ours is refused, not fatal.
+        let late = WorkerRequest::Fail { lease: task.lease, reason: "late".to_owned() };
+        assert!(matches!(next.ask(late).await, OrchestratorResponse::Rejected { .. }));
+    }
+}

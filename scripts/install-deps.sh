@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Mosaic builds and tests with. Idempotent: when
+# everything is present it does nothing (and needs no network).
+#
+#   build: FFmpeg's libraries (ffmpeg-next binds them with bindgen, hence
+#          clang), SQLite, pkg-config
+#   test:  the ffmpeg / ffprobe CLIs (real clients and checkers)
+set -euo pipefail
+
+packages=(
+  pkg-config clang libclang-dev
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libswresample-dev
+  libavfilter-dev libavdevice-dev
+  libsqlite3-dev
+  ffmpeg
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+for c in clippy rustfmt; do
+  cargo "$c" --version >/dev/null 2>&1 || rustup component add "$c"
+done

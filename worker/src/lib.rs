@@ -1,0 +1,14 @@
+//! The Mosaic worker: the node operator's side of the farm.
+//!
+//! - [`identity`]: the ed25519 key that names this worker, kept across restarts.
+//! - [`network`]: the libp2p connection to the orchestrator and a [`network::Client`]
+//!   to send it requests.
+//! - [`scene_cache`]: scenes fetched once by content id, verified, kept on disk.
+//! - [`runner`]: the task loop: hello, next task, render, upload, report.
+//!
+//! The binary (`main.rs`) only parses arguments and wires these together.
+
+pub mod identity;
+pub mod network;
+pub mod runner;
+pub mod scene_cache;

@@ -1,0 +1,241 @@
+//! The task loop against a stand-in orchestrator over real libp2p: a task is
+//! fetched, rendered with the real path tracer, uploaded and completed; a
+//! task that cannot be done is reported failed; a task whose lease is lost
+//! is dropped without a report.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{Reply, Responder};
+use libp2p::identity::Keypair;
+use mosaic_worker::network;
+use mosaic_worker::runner::Runner;
+use mosaic_worker::scene_cache::SceneCache;
+use protocol::wire::{OrchestratorResponse, TaskAssignment, WorkerRequest, BLOB_CHUNK};
+use protocol::{ContentId, ImageFormat, JobId, LeaseId, RenderSettings, TaskId};
+use tokio::sync::mpsc;
+
+const LEASE: LeaseId = LeaseId(42);
+
+fn assignment(
+    scene: &[u8],
+    frames: Vec<u32>,
+    settings: RenderSettings,
+    lease_ms: u64,
+) -> TaskAssignment {
+    TaskAssignment {
+        task: TaskId(1),
+        lease: LEASE,
+        lease_ms,
+        job: JobId(1),
+        scene: ContentId::of(scene),
+        scene_bytes: scene.len() as u64,
+        frames,
+        settings,
+    }
+}
+
+fn tiny(format: ImageFormat, camera: Option<&str>) -> RenderSettings {
+    RenderSettings {
+        width: 24,
+        height: 16,
+        spp: 2,
+        max_bounces: 2,
+        seed: 1,
+        fps: 24.0,
+        camera: camera.map(str::to_owned),
+        format,
+    }
+}
+
+/// A one-task orchestrator. Hands out `task` once, serves its scene
+/// (holding each chunk back for `fetch_delay`), keeps uploads, answers
+/// renewals with `renewal`, and passes `Complete` / `Fail` to `reports`.
+struct Farm {
+    uploads: Uploads,
+}
+
+/// Each uploaded frame: its number and its bytes, in arrival order.
+type Uploads = Arc<Mutex<Vec<(u32, Vec<u8>)>>>;
+
+fn one_task_farm(
+    scene: Vec<u8>,
+    task: TaskAssignment,
+    renewal: OrchestratorResponse,
+    fetch_delay: Duration,
+    reports: mpsc::UnboundedSender<WorkerRequest>,
+) -> (Farm, impl FnMut(&WorkerRequest) -> Reply + Send + 'static) {
+    let uploads: Uploads = Arc::new(Mutex::new(Vec::new()));
+    let kept = uploads.clone();
+    let mut task = Some(task);
+    let mut upload: Vec<u8> = Vec::new();
+    let answer = move |request: &WorkerRequest| match request {
+        WorkerRequest::Hello { capabilities } => {
+            assert_eq!(capabilities.render_backends, vec!["cpu-pathtracer".to_owned()]);
+            assert_eq!(capabilities.threads, 2);
+            Reply::now(OrchestratorResponse::Welcome { orchestrator_version: "test".to_owned() })
+        }
+        WorkerRequest::NextTask => Reply::now(match task.take() {
+            Some(task) => OrchestratorResponse::Task(task),
+            None => OrchestratorResponse::NoTask { retry_after_ms: 50 },
+        }),
+        WorkerRequest::Renew { .. } => Reply::now(renewal.clone()),
+        WorkerRequest::FetchBlob { offset, .. } => {
+            let start = (*offset as usize).min(scene.len());
+            let end = (start + BLOB_CHUNK).min(scene.len());
+            let chunk = OrchestratorResponse::BlobChunk {
+                total: scene.len() as u64,
+                data: scene[start..end].to_vec(),
+            };
+            Reply::after(chunk, fetch_delay)
+        }
+        WorkerRequest::UploadChunk { frame, offset, data, last, .. } => {
+            assert_eq!(*offset as usize, upload.len());
+            upload.extend_from_slice(data);
+            let cid = last.then(|| {
+                let bytes = std::mem::take(&mut upload);
+                let cid = ContentId::of(&bytes);
+                kept.lock().unwrap().push((*frame, bytes));
+                cid
+            });
+            Reply::now(OrchestratorResponse::ChunkStored { cid })
+        }
+        report @ (WorkerRequest::Complete { .. } | WorkerRequest::Fail { .. }) => {
+            reports.send(report.clone()).unwrap();
+            Reply::now(OrchestratorResponse::Accepted)
+        }
+    };
+    (Farm { uploads }, answer)
+}
+
+async fn start_worker(responder: &Responder, data: &std::path::Path) {
+    let client = network::spawn(Keypair::generate_ed25519(), responder.address.clone()).unwrap();
+    let cache = SceneCache::new(data.join("scenes"), renderer::Limits::default());
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    tokio::spawn(Runner::new(client, cache, pool).run());
+}
+
+async fn next_report(reports: &mut mpsc::UnboundedReceiver<WorkerRequest>) -> WorkerRequest {
+    tokio::time::timeout(Duration::from_secs(60), reports.recv())
+        .await
+        .expect("no report within 60 s")
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_is_rendered_uploaded_and_completed() {
+    let scene = samples::cornell_box_animated();
+    let task = assignment(&scene, vec![1, 2, 3], tiny(ImageFormat::Png, None), 30_000);
+    let (tx, mut reports) = mpsc::unbounded_channel();
+    let (farm, answer) =
+        one_task_farm(scene.clone(), task, OrchestratorResponse::LeaseRenewed, Duration::ZERO, tx);
+    let responder = Responder::start(Keypair::generate_ed25519(), 0, answer).await;
+    let data = tempfile::tempdir().unwrap();
+    start_worker(&responder, data.path()).await;
+
+    let WorkerRequest::Complete { lease, outputs } = next_report(&mut reports).await else {
+        panic!("expected Complete");
+    };
+    assert_eq!(lease, LEASE);
+    let uploads = farm.uploads.lock().unwrap().clone();
+    assert_eq!(outputs.iter().map(|o| o.frame).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(uploads.len(), 3);
+    for (output, (frame, bytes)) in outputs.iter().zip(&uploads) {
+        assert_eq!(output.frame, *frame);
+        assert_eq!(output.cid, ContentId::of(bytes));
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "frame {frame} is not a PNG");
+    }
+    // The scene is cached on disk under its cid.
+    let cached = data.path().join("scenes").join(format!("{}.glb", ContentId::of(&scene)));
+    assert_eq!(std::fs::read(cached).unwrap(), scene);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exr_is_uploaded_when_asked_for() {
+    let scene = samples::cornell_box_animated();
+    let task = assignment(&scene, vec![1], tiny(ImageFormat::Exr, None), 30_000);
+    let (tx, mut reports) = mpsc::unbounded_channel();
+    let (farm, answer) =
+        one_task_farm(scene, task, OrchestratorResponse::LeaseRenewed, Duration::ZERO, tx);
+    let responder = Responder::start(Keypair::generate_ed25519(), 0, answer).await;
+    let data = tempfile::tempdir().unwrap();
+    start_worker(&responder, data.path()).await;
+
+    assert!(matches!(next_report(&mut reports).await, WorkerRequest::Complete { .. }));
+    let uploads = farm.uploads.lock().unwrap().clone();
+    // OpenEXR's magic number.
+    assert!(uploads[0].1.starts_with(&[0x76, 0x2f, 0x31, 0x01]), "not an EXR");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_camera_fails_the_task_with_the_reason() {
+    let scene = samples::cornell_box_animated();
+    let task = assignment(&scene, vec![1], tiny(ImageFormat::Png, Some("no-such-camera")), 30_000);
+    let (tx, mut reports) = mpsc::unbounded_channel();
+    let (farm, answer) =
+        one_task_farm(scene, task, OrchestratorResponse::LeaseRenewed, Duration::ZERO, tx);
+    let responder = Responder::start(Keypair::generate_ed25519(), 0, answer).await;
+    let data = tempfile::tempdir().unwrap();
+    start_worker(&responder, data.path()).await;
+
+    let WorkerRequest::Fail { lease, reason } = next_report(&mut reports).await else {
+        panic!("expected Fail");
+    };
+    assert_eq!(lease, LEASE);
+    assert!(reason.contains("no-such-camera"), "{reason}");
+    assert!(farm.uploads.lock().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scene_that_is_not_gltf_fails_the_task() {
+    let scene = b"this is not a glb".to_vec();
+    let task = assignment(&scene, vec![1], tiny(ImageFormat::Png, None), 30_000);
+    let (tx, mut reports) = mpsc::unbounded_channel();
+    let (_farm, answer) =
+        one_task_farm(scene, task, OrchestratorResponse::LeaseRenewed, Duration::ZERO, tx);
+    let responder = Responder::start(Keypair::generate_ed25519(), 0, answer).await;
+    let data = tempfile::tempdir().unwrap();
+    start_worker(&responder, data.path()).await;
+
+    let WorkerRequest::Fail { reason, .. } = next_report(&mut reports).await else {
+        panic!("expected Fail");
+    };
+    assert!(reason.contains("not usable"), "{reason}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_lease_abandons_the_task_without_a_report() {
+    let scene = samples::cornell_box_animated();
+    // Renewals every 100 ms; the scene arrives only after 1 s, by which
+    // time the orchestrator has said the lease is gone.
+    let task = assignment(&scene, vec![1], tiny(ImageFormat::Png, None), 300);
+    let (tx, mut reports) = mpsc::unbounded_channel();
+    let lost = OrchestratorResponse::LeaseLost { reason: "job cancelled".to_owned() };
+    let (farm, answer) = one_task_farm(scene, task, lost, Duration::from_secs(1), tx);
+    let responder = Responder::start(Keypair::generate_ed25519(), 0, answer).await;
+    let data = tempfile::tempdir().unwrap();
+    start_worker(&responder, data.path()).await;
+
+    // The worker goes back to asking for work...
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let requests = responder.requests();
+            let renewed = requests.iter().position(|r| matches!(r, WorkerRequest::Renew { .. }));
+            let asked_again = requests.iter().enumerate().any(|(i, r)| {
+                matches!(r, WorkerRequest::NextTask) && Some(i) > renewed && renewed.is_some()
+            });
+            if asked_again {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the worker did not move on after losing its lease");
+    // ...having sent no result and no failure for the lost task.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(reports.try_recv().is_err(), "a lost task was reported");
+    assert!(farm.uploads.lock().unwrap().is_empty());
+}
