@@ -17,7 +17,10 @@ lint: deps
 
 # Everything: formatting, lints, unit tests and the end-to-end tests, which
 # start real orchestrator and worker processes (built here first).
-test: lint build
+# (--all-targets builds the binaries with the same features as the tests, so
+# nothing is compiled twice.)
+test: lint
+	$(CARGO) build --workspace --all-targets
 	$(CARGO) test --workspace --no-fail-fast
 
 # An orchestrator and two workers on this machine, a render through them.

@@ -126,12 +126,21 @@ impl Orchestrator {
 
     /// Starts (or restarts, keeping `dir`) an orchestrator listening on `p2p`.
     pub fn start_on(dir: &Path, p2p: &str) -> Orchestrator {
+        Self::start_with(dir, p2p, "")
+    }
+
+    /// Starts an orchestrator with more config lines than [`TEST_CONFIG`].
+    pub fn start_with_config(dir: &Path, config: &str) -> Orchestrator {
+        Self::start_with(dir, "/ip4/127.0.0.1/tcp/0", config)
+    }
+
+    fn start_with(dir: &Path, p2p: &str, extra_config: &str) -> Orchestrator {
         fs::create_dir_all(dir).unwrap();
         for stale in ["http.addr", "p2p.addr"] {
             let _ = fs::remove_file(dir.join(stale));
         }
         let config = dir.join("test.toml");
-        fs::write(&config, TEST_CONFIG).unwrap();
+        fs::write(&config, format!("{TEST_CONFIG}{extra_config}")).unwrap();
         let n = fs::read_dir(dir).unwrap().count();
         let process = Process::spawn(
             "orchestrator",
