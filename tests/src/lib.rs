@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// The three binaries, built once per test run if `make build` didn't.
 pub struct Binaries {
@@ -317,4 +317,57 @@ pub fn http_get(url: &str, token: Option<&str>) -> (u16, Vec<u8>) {
         Err(ureq::Error::Status(code, r)) => (code, read(r)),
         Err(e) => panic!("GET {url}: {e}"),
     }
+}
+
+/// Standard base64, for `data:` URIs in hand-made glTF scenes.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            s.push(if i <= c.len() {
+                ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char
+            } else {
+                '='
+            });
+        }
+    }
+    s
+}
+
+/// A valid one-triangle scene, as glTF JSON with its buffer inline: three
+/// positions (f32 x 9) and three u16 indices. Tests break one thing in it.
+pub fn triangle() -> Value {
+    triangle_with(&[[-1.0, -1.0, -3.0], [1.0, -1.0, -3.0], [0.0, 1.0, -3.0]], [0, 1, 2])
+}
+
+pub fn triangle_with(positions: &[[f32; 3]; 3], indices: [u16; 3]) -> Value {
+    let mut bin: Vec<u8> = positions.iter().flatten().flat_map(|f| f.to_le_bytes()).collect();
+    bin.extend(indices.iter().flat_map(|i| i.to_le_bytes()));
+    bin.extend([0, 0]); // pad to 4 bytes
+    json!({
+        "asset": {"version": "2.0"},
+        "scene": 0,
+        "scenes": [{"nodes": [0, 1]}],
+        "nodes": [{"mesh": 0, "name": "tri"}, {"camera": 0, "name": "cam"}],
+        "cameras": [{"type": "perspective", "perspective": {"yfov": 0.8, "znear": 0.1}}],
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, "indices": 1}]}],
+        "accessors": [
+            {"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3",
+             "min": [-1.0, -1.0, -3.0], "max": [1.0, 1.0, -3.0]},
+            {"bufferView": 1, "componentType": 5123, "count": 3, "type": "SCALAR"}
+        ],
+        "bufferViews": [
+            {"buffer": 0, "byteOffset": 0, "byteLength": 36},
+            {"buffer": 0, "byteOffset": 36, "byteLength": 6}
+        ],
+        "buffers": [{"byteLength": bin.len(), "uri": data_uri(&bin)}]
+    })
+}
+
+pub fn data_uri(bytes: &[u8]) -> String {
+    format!("data:application/octet-stream;base64,{}", base64(bytes))
 }

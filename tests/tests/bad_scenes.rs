@@ -7,50 +7,6 @@ use std::fs;
 use mosaic_e2e::*;
 use serde_json::{json, Value};
 
-/// A valid one-triangle scene, as glTF JSON with its buffer inline: three
-/// positions (f32 x 9) and three u16 indices. Tests break one thing in it.
-fn triangle() -> Value {
-    triangle_with(&[[-1.0, -1.0, -3.0], [1.0, -1.0, -3.0], [0.0, 1.0, -3.0]], [0, 1, 2])
-}
-
-fn triangle_with(positions: &[[f32; 3]; 3], indices: [u16; 3]) -> Value {
-    let mut bin: Vec<u8> = positions.iter().flatten().flat_map(|f| f.to_le_bytes()).collect();
-    bin.extend(indices.iter().flat_map(|i| i.to_le_bytes()));
-    bin.extend([0, 0]); // pad to 4 bytes
-    json!({
-        "asset": {"version": "2.0"},
-        "scene": 0,
-        "scenes": [{"nodes": [0, 1]}],
-        "nodes": [{"mesh": 0, "name": "tri"}, {"camera": 0, "name": "cam"}],
-        "cameras": [{"type": "perspective", "perspective": {"yfov": 0.8, "znear": 0.1}}],
-        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, "indices": 1}]}],
-        "accessors": [
-            {"bufferView": 0, "componentType": 5126, "count": 3, "type": "VEC3",
-             "min": [-1.0, -1.0, -3.0], "max": [1.0, 1.0, -3.0]},
-            {"bufferView": 1, "componentType": 5123, "count": 3, "type": "SCALAR"}
-        ],
-        "bufferViews": [
-            {"buffer": 0, "byteOffset": 0, "byteLength": 36},
-            {"buffer": 0, "byteOffset": 36, "byteLength": 6}
-        ],
-        "buffers": [{"byteLength": bin.len(), "uri": data_uri(&bin)}]
-    })
-}
-
-fn data_uri(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::from("data:application/octet-stream;base64,");
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        for i in 0..4 {
-            s.push(if i <= c.len() { A[(n >> (18 - 6 * i)) as usize & 63] as char } else { '=' });
-        }
-    }
-    s
-}
-
 /// A PNG that is only a signature and an IHDR claiming `w` x `h` pixels.
 fn png_header(w: u32, h: u32) -> Vec<u8> {
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
@@ -82,10 +38,8 @@ fn bad_scenes() -> Vec<(&'static str, Value, Vec<&'static str>)> {
         triangle_with(&[[-1.0, -1.0, -3.0], [f32::NAN, -1.0, -3.0], [0.0, 1.0, -3.0]], [0, 1, 2]);
 
     let mut huge_texture = triangle();
-    huge_texture["images"] = json!([{"uri": format!(
-        "data:image/png;base64,{}",
-        data_uri(&png_header(60000, 60000)).split(',').nth(1).unwrap()
-    )}]);
+    let png = base64(&png_header(60000, 60000));
+    huge_texture["images"] = json!([{"uri": format!("data:image/png;base64,{png}")}]);
     huge_texture["textures"] = json!([{"source": 0}]);
     huge_texture["materials"] =
         json!([{"pbrMetallicRoughness": {"baseColorTexture": {"index": 0}}}]);
