@@ -21,7 +21,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use glam::{Vec2, Vec3, Vec3A, Vec4, Vec4Swizzles};
+use glam::{Vec2, Vec3, Vec3A, Vec4Swizzles};
 use rayon::prelude::*;
 
 use crate::bvh::{Bvh, Hit, Ray};
@@ -95,22 +95,6 @@ pub fn render_with_progress(
     image
 }
 
-/// The fallback for an out-of-range material index (the loader validates,
-/// so this only guards against a hand-built scene): glTF's default.
-static DEFAULT_MATERIAL: Material = Material {
-    name: None,
-    base_color: Vec4::ONE,
-    base_color_texture: None,
-    metallic: 1.0,
-    roughness: 1.0,
-    metallic_roughness_texture: None,
-    normal_texture: None,
-    normal_scale: 1.0,
-    emissive: Vec3::ZERO,
-    emissive_texture: None,
-    double_sided: false,
-};
-
 /// A scene prepared for tracing one frame.
 struct PathTracer<'a> {
     scene: &'a Scene,
@@ -181,7 +165,7 @@ impl<'a> PathTracer<'a> {
     }
 
     fn material(&self, tri: &Triangle) -> &Material {
-        self.scene.materials.get(tri.material as usize).unwrap_or(&DEFAULT_MATERIAL)
+        self.scene.materials.get(tri.material as usize).unwrap_or(&Material::GLTF_DEFAULT)
     }
 
     /// Radiance arriving along `ray`.
@@ -356,7 +340,7 @@ fn perturb_normal(tri: &Triangle, b: [f32; 3], ns: Vec3, tn: Vec3) -> Vec3 {
 mod tests {
     use super::*;
     use crate::scene::{Camera, Texture, TextureRef};
-    use glam::Mat4;
+    use glam::{Mat4, Vec4};
 
     fn quad(corners: [Vec3; 4], material: u32) -> [Triangle; 2] {
         let n = (corners[1] - corners[0]).cross(corners[2] - corners[0]).normalize();
@@ -595,29 +579,5 @@ mod tests {
         let img = render(&scene, &small(8));
         assert!(!img.has_non_finite());
         assert!(img.mean().min_element() > 0.02);
-    }
-
-    /// Throughput on a small Cornell box; run with
-    /// `cargo test -p mosaic-renderer cornell_throughput -- --ignored --nocapture`.
-    #[test]
-    #[ignore = "benchmark, prints Msamples/s"]
-    fn cornell_throughput() {
-        let scene = cornell_box();
-        let opts =
-            RenderOptions { width: 256, height: 256, spp: 32, max_bounces: 8, seed: 1, frame: 0 };
-        let t = Instant::now();
-        let img = render(&scene, &opts);
-        let s = t.elapsed().as_secs_f64();
-        let samples = f64::from(opts.width * opts.height * opts.spp);
-        println!(
-            "cornell {}x{} {} spp: {:.2} s, {:.2} Msamples/s on {} threads, mean {}",
-            opts.width,
-            opts.height,
-            opts.spp,
-            s,
-            samples / s / 1e6,
-            rayon::current_num_threads(),
-            img.mean()
-        );
     }
 }

@@ -61,22 +61,27 @@ pub struct Material {
     pub double_sided: bool,
 }
 
+impl Material {
+    /// glTF's default material (for primitives that name none): white,
+    /// fully rough, metallic factor 1 as the spec says.
+    pub const GLTF_DEFAULT: Material = Material {
+        name: None,
+        base_color: Vec4::ONE,
+        base_color_texture: None,
+        metallic: 1.0,
+        roughness: 1.0,
+        metallic_roughness_texture: None,
+        normal_texture: None,
+        normal_scale: 1.0,
+        emissive: Vec3::ZERO,
+        emissive_texture: None,
+        double_sided: false,
+    };
+}
+
 impl Default for Material {
-    /// glTF's default material: white, fully rough dielectric.
     fn default() -> Self {
-        Self {
-            name: None,
-            base_color: Vec4::ONE,
-            base_color_texture: None,
-            metallic: 1.0,
-            roughness: 1.0,
-            metallic_roughness_texture: None,
-            normal_texture: None,
-            normal_scale: 1.0,
-            emissive: Vec3::ZERO,
-            emissive_texture: None,
-            double_sided: false,
-        }
+        Self::GLTF_DEFAULT
     }
 }
 
