@@ -519,7 +519,7 @@ impl Farm {
     }
 
     /// Once no frame of the job waits or renders: fails the job if any frame
-    /// failed, completes an EXR job, and returns a PNG job for its video.
+    /// failed, else returns it for its video.
     fn finish_if_ended(
         &self,
         conn: &Connection,
@@ -547,15 +547,7 @@ impl Farm {
             tracing::warn!(job = %id, error, "job failed");
             return Ok(None);
         }
-        match job.settings.format {
-            ImageFormat::Png => Ok(Some(id)),
-            ImageFormat::Exr => {
-                store::set_job_video(conn, id, None, Some(EXR_NO_VIDEO))?;
-                store::set_job_state(conn, id, JobState::Completed, Some(now / 1000), None)?;
-                tracing::info!(job = %id, "job completed (EXR frames, no video)");
-                Ok(None)
-            }
-        }
+        Ok(Some(id))
     }
 
     // ------------------------------------------------------------ scenes and jobs
@@ -744,9 +736,8 @@ impl Farm {
         if let Some(cid) = job.video {
             return self.existing_blob(&cid);
         }
-        let why = match (job.state, job.video_note) {
-            (_, Some(note)) => note,
-            (JobState::Failed | JobState::Cancelled, _) => {
+        let why = match job.state {
+            JobState::Failed | JobState::Cancelled => {
                 format!("the job is {}", job.state.as_str())
             }
             _ => {
@@ -769,10 +760,6 @@ impl Farm {
         Ok(path)
     }
 }
-
-/// Why an EXR job has no video.
-const EXR_NO_VIDEO: &str =
-    "EXR frames are kept linear for compositing and not assembled into an MP4";
 
 impl Inner {
     fn db(&self) -> MutexGuard<'_, Connection> {
@@ -863,7 +850,7 @@ fn assemble_video(inner: &Inner, id: JobId) -> Result<(), FarmError> {
     if job.state != JobState::Running || job.video.is_some() {
         return Ok(());
     }
-    let finish = |video: Option<&ContentId>, note: Option<&str>, error: Option<&str>| {
+    let finish = |video: Option<&ContentId>, error: Option<&str>| {
         let now = inner.now_ms() / 1000;
         let mut db = inner.db();
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -871,15 +858,14 @@ fn assemble_video(inner: &Inner, id: JobId) -> Result<(), FarmError> {
         if find_job(&tx, id)?.state != JobState::Running {
             return Ok::<_, FarmError>(());
         }
-        store::set_job_video(&tx, id, video, note)?;
+        if let Some(video) = video {
+            store::set_job_video(&tx, id, video)?;
+        }
         let state = if error.is_some() { JobState::Failed } else { JobState::Completed };
         store::set_job_state(&tx, id, state, Some(now), error)?;
         tx.commit()?;
         Ok(())
     };
-    if job.settings.format == ImageFormat::Exr {
-        return finish(None, Some(EXR_NO_VIDEO), None);
-    }
     let cids = frames
         .iter()
         .map(|f| f.cid.ok_or_else(|| corrupt("done frame without content id", f.frame)))
@@ -887,15 +873,26 @@ fn assemble_video(inner: &Inner, id: JobId) -> Result<(), FarmError> {
     let started = std::time::Instant::now();
     let out = inner.blobs.temp_path(&format!("job-{id}-video"), "mp4");
     let read_error = std::cell::RefCell::new(None);
+    // EXR frames stay linear for compositing; the video shows them through
+    // the same tonemap as PNG frames.
+    let max_pixels = job.settings.width as usize * job.settings.height as usize;
     let pngs = cids.iter().map(|cid| {
-        inner.blobs.read(cid).unwrap_or_else(|e| {
+        let frame = inner.blobs.read(cid).map_err(|e| e.to_string()).and_then(|bytes| {
+            match job.settings.format {
+                ImageFormat::Png => Ok(bytes),
+                ImageFormat::Exr => renderer::Image::from_exr(&bytes, max_pixels)
+                    .map(|image| image.to_png())
+                    .map_err(|e| format!("frame {cid}: {e}")),
+            }
+        });
+        frame.unwrap_or_else(|e| {
             read_error.borrow_mut().get_or_insert(e);
             Vec::new()
         })
     });
     let encoded = transcoder::encode_mp4_from_pngs(pngs, job.settings.fps, &out);
     let result = match (encoded, read_error.into_inner()) {
-        (_, Some(e)) => Err(e.to_string()),
+        (_, Some(e)) => Err(e),
         (Err(e), None) => Err(e.to_string()),
         (Ok(info), None) => Ok(info),
     };
@@ -904,14 +901,14 @@ fn assemble_video(inner: &Inner, id: JobId) -> Result<(), FarmError> {
             let cid = inner.blobs.put_file(&out)?;
             tracing::info!(job = %id, %cid, frames = info.frames, width = info.width,
                 height = info.height, seconds = started.elapsed().as_secs_f32(), "video assembled; job completed");
-            finish(Some(&cid), None, None)
+            finish(Some(&cid), None)
         }
         Err(e) => {
             let _ = std::fs::remove_file(&out);
             let error =
                 format!("all {} frames rendered, but the MP4 could not be made: {e}", cids.len());
             tracing::error!(job = %id, error, "video assembly failed");
-            finish(None, None, Some(&error))
+            finish(None, Some(&error))
         }
     }
 }
@@ -1279,6 +1276,21 @@ mod tests {
     }
 
     #[test]
+    fn hello_requeues_the_workers_earlier_leases() {
+        let dir = tempfile::tempdir().unwrap();
+        let farm = open(&dir);
+        let id = job(&farm, "1", 1, 0);
+        hello(&farm, &["a"]);
+        let task = farm.next_task("a").unwrap().unwrap();
+        // A hello comes only on a fresh connection, from a worker that has
+        // dropped whatever it was doing.
+        hello(&farm, &["a"]);
+        assert_eq!(frame_states(&farm, id), [FrameState::Queued]);
+        assert!(matches!(farm.renew("a", task.lease).unwrap(), Renewal::Lost(_)));
+        assert_eq!(farm.next_task("a").unwrap().unwrap().frames, [1]);
+    }
+
+    #[test]
     fn restart_resumes_the_job_keeping_done_frames_and_leases() {
         let dir = tempfile::tempdir().unwrap();
         let (id, in_flight) = {
@@ -1294,9 +1306,9 @@ mod tests {
             frame_states(&farm, id),
             [FrameState::Done, FrameState::Rendering, FrameState::Queued]
         );
-        // The worker reconnects and carries on under its old lease.
+        // The worker's lease survived the restart.
         assert_eq!(farm.renew("a", in_flight.lease).unwrap(), Renewal::Renewed);
-        hello(&farm, &["a", "b"]);
+        hello(&farm, &["b"]);
         let last = farm.next_task("b").unwrap().unwrap();
         assert_eq!(last.frames, [3]);
         deliver(&farm, "a", &in_flight, &[]).unwrap();

@@ -36,7 +36,6 @@ CREATE TABLE jobs (
     created INTEGER NOT NULL,
     finished INTEGER,
     video TEXT,
-    video_note TEXT,
     error TEXT
 );
 CREATE TABLE tasks (
@@ -250,13 +249,11 @@ pub struct JobRow {
     pub created: i64,
     pub finished: Option<i64>,
     pub video: Option<ContentId>,
-    /// Why a completed job has no video (EXR frames).
-    pub video_note: Option<String>,
     pub error: Option<String>,
 }
 
 const JOB_COLUMNS: &str = "id, name, scene, frame_spec, settings, chunk, priority, state, \
-                           created, finished, video, video_note, error";
+                           created, finished, video, error";
 
 fn job_from_row(r: &Row) -> Result<Result<JobRow, StoreError>, rusqlite::Error> {
     let scene: String = r.get(2)?;
@@ -264,8 +261,8 @@ fn job_from_row(r: &Row) -> Result<Result<JobRow, StoreError>, rusqlite::Error> 
     let settings: String = r.get(4)?;
     let state: String = r.get(7)?;
     let video: Option<String> = r.get(10)?;
-    let (id, name, chunk, priority, created, finished, video_note, error) =
-        (r.get(0)?, r.get(1)?, r.get(5)?, r.get(6)?, r.get(8)?, r.get(9)?, r.get(11)?, r.get(12)?);
+    let (id, name, chunk, priority, created, finished, error) =
+        (r.get(0)?, r.get(1)?, r.get(5)?, r.get(6)?, r.get(8)?, r.get(9)?, r.get(11)?);
     Ok((|| {
         Ok(JobRow {
             id: JobId(id),
@@ -279,7 +276,6 @@ fn job_from_row(r: &Row) -> Result<Result<JobRow, StoreError>, rusqlite::Error> 
             created,
             finished,
             video: opt_cid(video)?,
-            video_note,
             error,
         })
     })())
@@ -353,16 +349,8 @@ pub fn set_job_state(
     Ok(())
 }
 
-pub fn set_job_video(
-    conn: &Connection,
-    id: JobId,
-    video: Option<&ContentId>,
-    note: Option<&str>,
-) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE jobs SET video = ?2, video_note = ?3 WHERE id = ?1",
-        params![id.0, video.map(|c| c.to_hex()), note],
-    )?;
+pub fn set_job_video(conn: &Connection, id: JobId, video: &ContentId) -> Result<(), StoreError> {
+    conn.execute("UPDATE jobs SET video = ?2 WHERE id = ?1", params![id.0, video.to_hex()])?;
     Ok(())
 }
 

@@ -111,6 +111,46 @@ impl Image {
     }
 }
 
+/// Why an EXR could not be read back into an [`Image`].
+#[derive(Debug, thiserror::Error)]
+pub enum ExrReadError {
+    #[error("not a readable RGB(A) OpenEXR image: {0}")]
+    Decode(String),
+    #[error("the EXR is {width}x{height}, over the {max} pixels allowed")]
+    TooLarge { width: usize, height: usize, max: usize },
+}
+
+impl Image {
+    /// Reads the first RGB(A) layer of an OpenEXR file (ours, or any
+    /// compositor's) as linear radiance. The header's size is checked
+    /// against `max_pixels` before any pixel is allocated.
+    pub fn from_exr(bytes: &[u8], max_pixels: usize) -> Result<Image, ExrReadError> {
+        use exr::prelude::{ReadChannels as _, ReadLayers as _};
+        let decode = |e: exr::error::Error| ExrReadError::Decode(e.to_string());
+        let meta = exr::meta::MetaData::read_from_buffered(std::io::Cursor::new(bytes), false)
+            .map_err(decode)?;
+        let header = meta.headers.first().ok_or(ExrReadError::Decode("no layer".into()))?;
+        let (width, height) = (header.layer_size.width(), header.layer_size.height());
+        if width.saturating_mul(height) > max_pixels {
+            return Err(ExrReadError::TooLarge { width, height, max: max_pixels });
+        }
+        let image = exr::prelude::read()
+            .no_deep_data()
+            .largest_resolution_level()
+            .rgba_channels(
+                |size, _| Image::new(size.0 as u32, size.1 as u32),
+                |img: &mut Image, pos, (r, g, b, _a): (f32, f32, f32, f32)| {
+                    img.pixels[pos.1 * img.width as usize + pos.0] = Vec3::new(r, g, b);
+                },
+            )
+            .first_valid_layer()
+            .all_attributes()
+            .from_buffered(std::io::Cursor::new(bytes))
+            .map_err(decode)?;
+        Ok(image.layer_data.channel_data.pixels)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +163,18 @@ mod tests {
             }
         }
         img
+    }
+
+    #[test]
+    fn exr_reads_back_what_was_written_and_refuses_oversize() {
+        let img = gradient(8, 4);
+        let back = Image::from_exr(&img.to_exr(), 32).unwrap();
+        assert_eq!((back.width, back.height), (8, 4));
+        for (a, b) in img.pixels.iter().zip(&back.pixels) {
+            assert!((*a - *b).abs().max_element() < 1e-2, "{a} vs {b}");
+        }
+        assert!(matches!(Image::from_exr(&img.to_exr(), 31), Err(ExrReadError::TooLarge { .. })));
+        assert!(matches!(Image::from_exr(b"not exr", 32), Err(ExrReadError::Decode(_))));
     }
 
     #[test]
@@ -168,7 +220,7 @@ mod tests {
 
     fn read_first_rgba_layer_from_file_bytes(bytes: &[u8]) -> ((usize, usize), Vec<Vec3>) {
         use exr::prelude::*;
-        let image = read()
+        let image = exr::prelude::read()
             .no_deep_data()
             .largest_resolution_level()
             .rgba_channels(

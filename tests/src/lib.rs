@@ -34,16 +34,15 @@ pub fn binaries() -> &'static Binaries {
             cli: dir.join("mosaic"),
             samples: dir.join("mosaic-samples"),
         };
-        let all = [&bins.orchestrator, &bins.worker, &bins.cli, &bins.samples];
-        if !all.iter().all(|p| p.exists()) {
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--bins", "-p", "mosaic-orchestrator", "-p", "mosaic-worker"])
-                .args(["-p", "mosaic-cli", "-p", "mosaic-samples"])
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .status()
-                .expect("run cargo build");
-            assert!(status.success(), "cargo build of the binaries failed");
-        }
+        // Build them the way `make test` does (same targets, so the same
+        // features: a no-op there), so a plain `cargo test` never runs stale
+        // binaries.
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--workspace", "--all-targets"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "cargo build of the binaries failed");
         bins
     })
 }

@@ -234,3 +234,37 @@ fn a_frame_that_renders_all_black_fails_with_the_reason_and_is_not_delivered() {
     assert!(!fetched.status.success());
     assert!(!out.join("0001.png").exists());
 }
+
+#[test]
+fn exr_jobs_deliver_linear_exr_frames_and_a_tonemapped_video() {
+    let tmp = tempfile::tempdir().unwrap();
+    let orchestrator = Orchestrator::start(&tmp.path().join("orchestrator"));
+    let _w1 = Worker::start(&orchestrator, &tmp.path().join("w1"));
+    let cli = orchestrator.cli();
+    wait_workers(&cli, 1);
+    let scene = sample_scene(tmp.path());
+
+    let done = cli.json(&[
+        "render",
+        "submit",
+        path(&scene),
+        "--frames",
+        "1-2",
+        "--size",
+        "64x36",
+        "--spp",
+        "8",
+        "--format",
+        "exr",
+        "--json",
+    ]);
+    assert_eq!(done["state"], "completed", "{done}");
+    let out = tmp.path().join("out");
+    cli.ok(&["fetch", &done["job"].to_string(), "--out", path(&out)]);
+    for n in 1..=2 {
+        let exr = fs::read(out.join(format!("{n:04}.exr"))).unwrap();
+        assert_eq!(exr[..4], [0x76, 0x2f, 0x31, 0x01], "frame {n} is not OpenEXR");
+    }
+    let (codec, count, _) = probe_video(&out.join("video.mp4"));
+    assert_eq!((codec.as_str(), count), ("h264", 2));
+}
