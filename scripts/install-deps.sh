@@ -5,6 +5,8 @@
 #   build: FFmpeg's libraries (ffmpeg-next binds them with bindgen, hence
 #          clang), SQLite, pkg-config
 #   test:  the ffmpeg / ffprobe CLIs (real clients and checkers)
+#   --bench: also Blender (Cycles, the reference renderer) and the numpy its
+#          glTF importer needs
 set -euo pipefail
 
 packages=(
@@ -14,6 +16,9 @@ packages=(
   libsqlite3-dev
   ffmpeg
 )
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(blender python3-numpy)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -28,6 +33,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-for c in clippy rustfmt; do
-  cargo "$c" --version >/dev/null 2>&1 || rustup component add "$c"
-done
+cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
