@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::{ContentId, JobId, LeaseId, RenderSettings, TaskId};
 
 /// The request-response protocol name.
-pub const PROTOCOL: &str = "/mosaic/work/1.0.0";
+pub const PROTOCOL: &str = "/mosaic/tasks/1.0.0";
 
 /// Bytes of blob per request or response. Small enough to interleave with
 /// other traffic on the connection, large enough to keep overhead low.
