@@ -8,37 +8,23 @@
 //! by a worker, so this side only listens.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use futures::StreamExt;
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
-use libp2p::request_response::{self, ProtocolSupport, ResponseChannel};
-use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{identify, noise, tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm};
-use protocol::wire::{self, OrchestratorResponse, WorkerRequest};
+use libp2p::request_response::{self, ResponseChannel};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{identify, Multiaddr, PeerId, Swarm};
+use protocol::wire::{OrchestratorResponse, WorkerRequest};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, info, warn};
 
 use crate::farm::{Farm, Renewal};
+use mosaic_p2p::{WorkBehaviour, WorkBehaviourEvent};
 
-/// The identify protocol name both sides announce.
-const IDENTIFY_PROTOCOL: &str = "/mosaic/id/1.0.0";
-/// How long a worker has to wait for an answer before its request fails.
-/// Farm calls are quick; this only bounds a wedged disk.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-/// Workers talk constantly (next task, renewals), so an idle connection
-/// means a worker with nothing to do that polls every half second; keep it.
-const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(120);
 /// When there is no work, how long a worker waits before asking again.
 const NO_TASK_RETRY_MS: u64 = 500;
-
-#[derive(NetworkBehaviour)]
-struct HostBehaviour {
-    identify: identify::Behaviour,
-    work: request_response::cbor::Behaviour<WorkerRequest, OrchestratorResponse>,
-}
 
 /// An answer computed off the event loop, on its way back to be sent.
 struct Answer {
@@ -98,10 +84,10 @@ pub async fn run(
                     warn!(?addresses, ?reason, "p2p listener closed");
                 }
                 SwarmEvent::ListenerError { error, .. } => warn!(%error, "p2p listener error"),
-                SwarmEvent::Behaviour(HostBehaviourEvent::Work(event)) => {
+                SwarmEvent::Behaviour(WorkBehaviourEvent::Work(event)) => {
                     on_work_event(event, &farm, &answers_tx);
                 }
-                SwarmEvent::Behaviour(HostBehaviourEvent::Identify(identify::Event::Received {
+                SwarmEvent::Behaviour(WorkBehaviourEvent::Identify(identify::Event::Received {
                     peer_id,
                     info,
                     ..
@@ -129,33 +115,9 @@ pub async fn run(
     }
 }
 
-fn build_swarm(keypair: Keypair) -> anyhow::Result<Swarm<HostBehaviour>> {
-    let swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
-        .with_tokio()
-        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
-        .context("cannot set up the TCP + Noise + Yamux transport")?
-        .with_behaviour(|key| {
-            let identify = identify::Behaviour::new(
-                identify::Config::new(IDENTIFY_PROTOCOL.to_owned(), key.public())
-                    .with_agent_version(format!(
-                        "mosaic-orchestrator/{}",
-                        env!("CARGO_PKG_VERSION")
-                    )),
-            );
-            let codec = request_response::cbor::codec::Codec::default()
-                .set_request_size_maximum(wire::MAX_MESSAGE)
-                .set_response_size_maximum(wire::MAX_MESSAGE);
-            let work = request_response::Behaviour::with_codec(
-                codec,
-                [(StreamProtocol::new(wire::PROTOCOL), ProtocolSupport::Full)],
-                request_response::Config::default().with_request_timeout(REQUEST_TIMEOUT),
-            );
-            HostBehaviour { identify, work }
-        })
-        .context("cannot build the p2p behaviour")?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))
-        .build();
-    Ok(swarm)
+fn build_swarm(keypair: Keypair) -> anyhow::Result<Swarm<WorkBehaviour>> {
+    let agent = format!("mosaic-orchestrator/{}", env!("CARGO_PKG_VERSION"));
+    Ok(mosaic_p2p::build_swarm(keypair, agent)?)
 }
 
 fn on_work_event(
@@ -266,6 +228,8 @@ fn request_kind(request: &WorkerRequest) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
     use crate::farm::FarmSettings;
     use protocol::api::JobRequest;
     use protocol::{ContentId, LeaseId, RenderSettings};
@@ -282,7 +246,7 @@ mod tests {
 
     /// A stand-in worker: the host's own swarm stack, dialled in.
     struct TestWorker {
-        swarm: Swarm<HostBehaviour>,
+        swarm: Swarm<WorkBehaviour>,
         host: PeerId,
     }
 
@@ -311,7 +275,7 @@ mod tests {
             let id = self.swarm.behaviour_mut().work.send_request(&self.host, request);
             let wait = async {
                 loop {
-                    if let SwarmEvent::Behaviour(HostBehaviourEvent::Work(event)) =
+                    if let SwarmEvent::Behaviour(WorkBehaviourEvent::Work(event)) =
                         self.swarm.select_next_some().await
                     {
                         match event {
@@ -344,7 +308,7 @@ mod tests {
         let address = rx.await.unwrap();
 
         let mut worker = TestWorker::connect(&address).await;
-        let hello = WorkerRequest::Hello { capabilities: wire::Capabilities::default() };
+        let hello = WorkerRequest::Hello { capabilities: protocol::wire::Capabilities::default() };
         assert!(matches!(worker.ask(hello).await, OrchestratorResponse::Welcome { .. }));
         assert_eq!(
             worker.ask(WorkerRequest::NextTask).await,
@@ -387,7 +351,7 @@ mod tests {
         let gone = worker.peer();
         drop(worker);
         let mut next = TestWorker::connect(&address).await;
-        let hello = WorkerRequest::Hello { capabilities: wire::Capabilities::default() };
+        let hello = WorkerRequest::Hello { capabilities: protocol::wire::Capabilities::default() };
         next.ask(hello).await;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         let mut tasks = Vec::new();

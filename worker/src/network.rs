@@ -12,39 +12,26 @@ use std::time::Duration;
 use futures::StreamExt;
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
-use libp2p::request_response::{self, OutboundFailure, OutboundRequestId, ProtocolSupport};
+use libp2p::request_response::{self, OutboundFailure, OutboundRequestId};
 use libp2p::swarm::dial_opts::DialOpts;
-use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
-use libp2p::{identify, noise, tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm};
-use protocol::wire::{self, OrchestratorResponse, WorkerRequest};
+use libp2p::swarm::SwarmEvent;
+use libp2p::{identify, Multiaddr, PeerId, Swarm};
+use protocol::wire::{OrchestratorResponse, WorkerRequest};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
-/// The identify protocol name both sides announce.
-pub const IDENTIFY_PROTOCOL: &str = "/mosaic/id/1.0.0";
-/// How long a request may wait for its answer.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-/// The connection carries a request at least every lease third or every
-/// half second of polling, so this only closes a truly dead one.
-pub const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(120);
+pub use mosaic_p2p::{build_swarm, WorkBehaviour, WorkBehaviourEvent, REQUEST_TIMEOUT};
+
 /// The first wait before dialling again after a failed dial or a lost
 /// connection; it doubles per failure up to [`MAX_REDIAL_DELAY`].
 pub const FIRST_REDIAL_DELAY: Duration = Duration::from_millis(250);
 pub const MAX_REDIAL_DELAY: Duration = Duration::from_secs(4);
 
-/// The behaviour both ends of the work protocol run: identify, and
-/// request-response with CBOR messages from [`protocol::wire`].
-#[derive(NetworkBehaviour)]
-pub struct WorkBehaviour {
-    pub identify: identify::Behaviour,
-    pub work: request_response::cbor::Behaviour<WorkerRequest, OrchestratorResponse>,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum NetworkError {
-    #[error("cannot set up the p2p transport: {0}")]
-    Transport(String),
+    #[error(transparent)]
+    Transport(#[from] mosaic_p2p::TransportError),
     #[error(transparent)]
     Address(#[from] AddressError),
 }
@@ -88,38 +75,6 @@ pub fn orchestrator_peer(address: &Multiaddr) -> Result<PeerId, AddressError> {
         Some(Protocol::P2p(peer)) => Ok(peer),
         _ => Err(AddressError::NoPeerId(address.clone())),
     }
-}
-
-/// A swarm speaking the work protocol over TCP (nodelay) + Noise + Yamux.
-/// The orchestrator builds the same stack; tests use this for both ends.
-pub fn build_swarm(
-    keypair: Keypair,
-    agent_version: String,
-) -> Result<Swarm<WorkBehaviour>, NetworkError> {
-    let swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
-        .with_tokio()
-        .with_tcp(tcp::Config::default().nodelay(true), noise::Config::new, yamux::Config::default)
-        .map_err(|e| NetworkError::Transport(e.to_string()))?
-        .with_behaviour(|key| {
-            let identify = identify::Behaviour::new(
-                identify::Config::new(IDENTIFY_PROTOCOL.to_owned(), key.public())
-                    .with_agent_version(agent_version),
-            );
-            // A chunk of BLOB_CHUNK bytes plus framing must fit both ways.
-            let codec = request_response::cbor::codec::Codec::default()
-                .set_request_size_maximum(wire::MAX_MESSAGE)
-                .set_response_size_maximum(wire::MAX_MESSAGE);
-            let work = request_response::Behaviour::with_codec(
-                codec,
-                [(StreamProtocol::new(wire::PROTOCOL), ProtocolSupport::Full)],
-                request_response::Config::default().with_request_timeout(REQUEST_TIMEOUT),
-            );
-            WorkBehaviour { identify, work }
-        })
-        .map_err(|e| NetworkError::Transport(e.to_string()))?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))
-        .build();
-    Ok(swarm)
 }
 
 /// The rest of the worker's handle on the network. Cheap to clone.
