@@ -14,12 +14,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-/// The three binaries, built once per test run if `make build` didn't.
+/// The three binaries, brought up to date once per test run.
 pub struct Binaries {
     pub orchestrator: PathBuf,
     pub worker: PathBuf,
     pub cli: PathBuf,
-    pub samples: PathBuf,
 }
 
 pub fn binaries() -> &'static Binaries {
@@ -32,7 +31,6 @@ pub fn binaries() -> &'static Binaries {
             orchestrator: dir.join("mosaic-orchestrator"),
             worker: dir.join("mosaic-worker"),
             cli: dir.join("mosaic"),
-            samples: dir.join("mosaic-samples"),
         };
         // Build them the way `make test` does (same targets, so the same
         // features: a no-op there), so a plain `cargo test` never runs stale
