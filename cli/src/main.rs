@@ -110,6 +110,8 @@ enum RenderCommand {
 enum BenchCommand {
     /// Our path tracer on the sample Cornell box, against Cycles when Blender is installed.
     Render(bench::BenchRenderArgs),
+    /// Our segment transcoder against the ffmpeg CLI on the same 1080p30 ladder.
+    Transcode(bench::BenchTranscodeArgs),
 }
 
 fn main() -> ExitCode {
@@ -157,6 +159,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Workers { json } => workers::list(&connect()?, *json).map(|()| ExitCode::SUCCESS),
         Command::Bench { command: BenchCommand::Render(args) } => {
             bench::render(args).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Bench { command: BenchCommand::Transcode(args) } => {
+            bench::transcode(args).map(|()| ExitCode::SUCCESS)
         }
     }
 }

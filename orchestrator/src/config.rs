@@ -9,6 +9,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use protocol::RungSpec;
 use serde::Deserialize;
 
 /// 256 MiB: the largest scene upload accepted by default.
@@ -33,6 +34,35 @@ pub struct Config {
     pub worker_job_failures_to_blocklist: u32,
     /// Frames per task for a job that asks for chunk 0.
     pub default_chunk: u32,
+    /// The RTMP ingest's listen address.
+    pub rtmp: SocketAddr,
+    /// The host name users reach this orchestrator by, for the URLs
+    /// `mosaic streams` prints; empty: the host the client asked.
+    pub public_host: String,
+    /// Segments are cut at the first keyframe this long after their start.
+    pub segment_seconds: f64,
+    /// A publisher without a keyframe for this long is cut off.
+    pub max_keyframe_interval_seconds: u64,
+    /// The largest source segment (and rendition), in bytes.
+    pub max_segment_bytes: u64,
+    /// A publisher that sends nothing (or stalls in the handshake) for this
+    /// long is cut off.
+    pub rtmp_timeout_seconds: u64,
+    /// At most this many RTMP connections at once.
+    pub max_rtmp_connections: u32,
+    /// A segment's deadline on a worker, as a multiple of its duration.
+    pub live_deadline_factor: f64,
+    /// A segment still without renditions this many durations after it was
+    /// cut is published as a gap.
+    pub live_gap_factor: f64,
+    /// Workers transcoding slower than this (x real time) are taken off
+    /// live work for `live_bench_seconds`.
+    pub live_min_speed: f64,
+    pub live_bench_seconds: u64,
+    /// Segments in a live playlist.
+    pub hls_window: u32,
+    /// The ABR ladder: rungs by height and video bitrate.
+    pub ladder: Vec<RungSpec>,
 }
 
 impl Default for Config {
@@ -46,6 +76,19 @@ impl Default for Config {
             max_task_failures: 3,
             worker_job_failures_to_blocklist: 3,
             default_chunk: 1,
+            rtmp: SocketAddr::from(([0, 0, 0, 0], 1935)),
+            public_host: String::new(),
+            segment_seconds: 2.0,
+            max_keyframe_interval_seconds: 30,
+            max_segment_bytes: 64 * 1024 * 1024,
+            rtmp_timeout_seconds: 10,
+            max_rtmp_connections: 256,
+            live_deadline_factor: 1.5,
+            live_gap_factor: 3.0,
+            live_min_speed: 1.0,
+            live_bench_seconds: 60,
+            hls_window: 6,
+            ladder: protocol::ladder::default_ladder(),
         }
     }
 }
@@ -58,6 +101,8 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("config option {option} = {value}: {reason}")]
     Invalid { option: &'static str, value: String, reason: &'static str },
+    #[error("config option ladder: {0}")]
+    Ladder(String),
 }
 
 impl Config {
@@ -108,6 +153,61 @@ impl Config {
         if self.p2p.parse::<libp2p::Multiaddr>().is_err() {
             return Err(invalid("p2p", &self.p2p, "is not a multiaddr like /ip4/0.0.0.0/tcp/4001"));
         }
+        if !(self.segment_seconds >= 0.5 && self.segment_seconds <= 30.0) {
+            return Err(invalid("segment_seconds", &self.segment_seconds, "must be 0.5 to 30"));
+        }
+        if self.max_keyframe_interval_seconds < 1 {
+            return Err(invalid(
+                "max_keyframe_interval_seconds",
+                &self.max_keyframe_interval_seconds,
+                "must be at least 1",
+            ));
+        }
+        if self.max_segment_bytes < 1 << 20 {
+            return Err(invalid(
+                "max_segment_bytes",
+                &self.max_segment_bytes,
+                "must be at least 1 MiB",
+            ));
+        }
+        if self.rtmp_timeout_seconds == 0 {
+            return Err(invalid("rtmp_timeout_seconds", &0, "must be at least 1"));
+        }
+        if self.max_rtmp_connections == 0 {
+            return Err(invalid("max_rtmp_connections", &0, "must be at least 1"));
+        }
+        if !(self.live_deadline_factor >= 1.0 && self.live_deadline_factor <= 100.0) {
+            return Err(invalid(
+                "live_deadline_factor",
+                &self.live_deadline_factor,
+                "must be 1 to 100",
+            ));
+        }
+        if !(self.live_gap_factor >= self.live_deadline_factor && self.live_gap_factor <= 1000.0) {
+            return Err(invalid(
+                "live_gap_factor",
+                &self.live_gap_factor,
+                "must be at least live_deadline_factor (and at most 1000)",
+            ));
+        }
+        if !(self.live_min_speed >= 0.0 && self.live_min_speed <= 100.0) {
+            return Err(invalid("live_min_speed", &self.live_min_speed, "must be 0 to 100"));
+        }
+        if self.hls_window < 3 {
+            return Err(invalid(
+                "hls_window",
+                &self.hls_window,
+                "must be at least 3 (players hold back three segments)",
+            ));
+        }
+        if self.public_host.contains(['/', ' ']) {
+            return Err(invalid(
+                "public_host",
+                &self.public_host,
+                "must be a host name or address, without a scheme or path",
+            ));
+        }
+        protocol::ladder::validate(&self.ladder).map_err(|e| ConfigError::Ladder(e.to_string()))?;
         Ok(())
     }
 }
@@ -153,6 +253,9 @@ mod tests {
         assert!(Config::parse("p2p = \"tcp:4001\"").unwrap_err().contains("p2p"));
         assert!(Config::parse("http = \"nowhere\"").is_err());
         assert!(Config::parse("default_chunk = 0").unwrap_err().contains("default_chunk"));
+        let err = Config::parse("[[ladder]]\nheight = 721\nbitrate = 1000000").unwrap_err();
+        assert!(err.contains("ladder") && err.contains("721"), "{err}");
+        assert!(Config::parse("live_gap_factor = 1.0").unwrap_err().contains("live_gap_factor"));
     }
 
     /// The option names, for checking that the sample file sets each.
@@ -166,6 +269,19 @@ mod tests {
         max_task_failures: u32,
         worker_job_failures_to_blocklist: u32,
         default_chunk: u32,
+        rtmp: String,
+        public_host: String,
+        segment_seconds: f64,
+        max_keyframe_interval_seconds: u64,
+        max_segment_bytes: u64,
+        rtmp_timeout_seconds: u64,
+        max_rtmp_connections: u32,
+        live_deadline_factor: f64,
+        live_gap_factor: f64,
+        live_min_speed: f64,
+        live_bench_seconds: u64,
+        hls_window: u32,
+        ladder: Vec<RungSpec>,
     }
 
     impl From<Config> for DefaultsAsToml {
@@ -181,6 +297,19 @@ mod tests {
                 max_task_failures,
                 worker_job_failures_to_blocklist,
                 default_chunk,
+                rtmp,
+                public_host,
+                segment_seconds,
+                max_keyframe_interval_seconds,
+                max_segment_bytes,
+                rtmp_timeout_seconds,
+                max_rtmp_connections,
+                live_deadline_factor,
+                live_gap_factor,
+                live_min_speed,
+                live_bench_seconds,
+                hls_window,
+                ladder,
             } = c;
             Self {
                 data_dir: data_dir.display().to_string(),
@@ -191,6 +320,19 @@ mod tests {
                 max_task_failures,
                 worker_job_failures_to_blocklist,
                 default_chunk,
+                rtmp: rtmp.to_string(),
+                public_host,
+                segment_seconds,
+                max_keyframe_interval_seconds,
+                max_segment_bytes,
+                rtmp_timeout_seconds,
+                max_rtmp_connections,
+                live_deadline_factor,
+                live_gap_factor,
+                live_min_speed,
+                live_bench_seconds,
+                hls_window,
+                ladder,
             }
         }
     }

@@ -18,7 +18,9 @@
 //! Every method is synchronous and may touch the disk: async callers run it
 //! in `spawn_blocking`.
 
-use std::collections::HashSet;
+mod live;
+
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, Weak};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -27,13 +29,15 @@ use protocol::api::{
     FrameState, FrameStatus, JobDetail, JobRequest, JobState, JobSummary, SceneInfo, WorkerInfo,
     MAX_CHUNK,
 };
-use protocol::wire::{Capabilities, FrameOutput, TaskAssignment};
-use protocol::{ContentId, ImageFormat, JobId, LeaseId, RenderSettings};
+use protocol::wire::{Capabilities, Lane, RenderWork, TaskAssignment, TaskOutput, Work};
+use protocol::{ContentId, ImageFormat, JobId, LeaseId, RenderSettings, StreamId};
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::blobs::{BlobError, BlobStore};
 use crate::config::Config;
-use crate::store::{self, JobRow, StoreError, TaskRow, TaskState};
+use crate::store::{self, JobRow, LeaseOf, StoreError, TaskRow, TaskState};
+
+pub use live::{LiveSettings, PublicUrls, PublishRefusal, Publisher};
 
 /// The longest failure reason kept from a worker.
 const MAX_REASON_CHARS: usize = 2000;
@@ -86,6 +90,7 @@ pub struct FarmSettings {
     pub max_task_failures: u32,
     pub worker_job_failures_to_blocklist: u32,
     pub default_chunk: u32,
+    pub live: LiveSettings,
 }
 
 impl From<&Config> for FarmSettings {
@@ -96,6 +101,16 @@ impl From<&Config> for FarmSettings {
             max_task_failures: c.max_task_failures,
             worker_job_failures_to_blocklist: c.worker_job_failures_to_blocklist,
             default_chunk: c.default_chunk,
+            live: LiveSettings {
+                ladder: c.ladder.clone(),
+                deadline_factor: c.live_deadline_factor,
+                gap_factor: c.live_gap_factor,
+                min_speed: c.live_min_speed,
+                bench_ms: (c.live_bench_seconds * 1000) as i64,
+                hls_window: c.hls_window as usize,
+                max_failures: c.max_task_failures,
+                max_rendition_bytes: c.max_segment_bytes,
+            },
         }
     }
 }
@@ -111,6 +126,12 @@ struct Inner {
     settings: FarmSettings,
     /// Peers with an open connection, as the p2p host reports them.
     connected: Mutex<HashSet<String>>,
+    /// What each connected peer announced in its hello.
+    caps: Mutex<HashMap<String, Capabilities>>,
+    /// Live speed and benching, per peer.
+    live_workers: Mutex<HashMap<String, live::LiveWorker>>,
+    /// The live publisher of each stream, and how to cut it off.
+    publishers: Mutex<HashMap<StreamId, tokio::sync::watch::Sender<Option<String>>>>,
     /// Jobs whose frames are all done, for the video assembler thread.
     videos: Mutex<mpsc::Sender<JobId>>,
     /// Added to the wall clock; tests move time forward with it.
@@ -140,6 +161,9 @@ impl Farm {
             blobs,
             settings,
             connected: Mutex::new(HashSet::new()),
+            caps: Mutex::new(HashMap::new()),
+            live_workers: Mutex::new(HashMap::new()),
+            publishers: Mutex::new(HashMap::new()),
             videos: Mutex::new(tx),
             clock_skew_ms: Default::default(),
         });
@@ -149,13 +173,29 @@ impl Farm {
             .spawn(move || assemble_videos(weak, rx))
             .map_err(|source| FarmError::Io { path: "video-assembler thread".into(), source })?;
         let farm = Farm { inner };
-        let (extended, awaiting) = {
+        let (extended, awaiting, interrupted) = {
             let db = farm.db();
             let until = farm.now_ms() + farm.lease_ms() as i64;
-            (store::extend_live_leases(&db, until)?, store::jobs_awaiting_video(&db)?)
+            (
+                store::extend_live_leases(&db, until)?,
+                store::jobs_awaiting_video(&db)?,
+                store::live::unended_broadcasts(&db)?,
+            )
         };
         if extended > 0 {
             tracing::info!(leases = extended, "kept leases from before the restart");
+        }
+        // Publishers were cut off with the old process: their broadcasts
+        // end, and their segments are transcoded for the recordings.
+        for b in interrupted {
+            let error = "the orchestrator stopped mid-broadcast";
+            store::live::end_broadcast(&farm.db(), b.id, farm.now_ms(), Some(error))?;
+            tracing::info!(broadcast = %b.id, "ended a broadcast interrupted by the restart");
+        }
+        let requeued =
+            farm.requeue_segments(|conn| store::live::segments_expired(conn, i64::MAX))?;
+        if requeued > 0 {
+            tracing::info!(segments = requeued, "requeued live segments leased before the restart");
         }
         for job in awaiting {
             tracing::info!(%job, "resuming video assembly");
@@ -199,11 +239,14 @@ impl Farm {
         let caps_json = serde_json::to_string(&caps).map_err(|e| corrupt("capabilities", e))?;
         store::upsert_worker(&self.db(), peer, &caps_json, self.now_ms() / 1000)?;
         self.inner.connected().insert(peer.to_owned());
-        tracing::info!(peer, cores = caps.cpu_cores, backends = ?caps.render_backends, "worker joined");
+        tracing::info!(peer, cores = caps.cpu_cores, backends = ?caps.render_backends,
+            encoders = ?caps.encoders, "worker joined");
+        self.inner.caps().insert(peer.to_owned(), caps);
         // A worker says hello only on a fresh connection, having dropped any
         // work it had: leases it still holds here (say, from before an
         // orchestrator restart) would otherwise sit idle until they expire.
-        let n = self.requeue(|conn| store::tasks_leased_to(conn, peer))?;
+        let n = self.requeue(|conn| store::tasks_leased_to(conn, peer))?
+            + self.requeue_segments(|conn| store::live::segments_leased_to(conn, peer))?;
         if n > 0 {
             tracing::info!(peer, tasks = n, "the worker's earlier leases are requeued");
         }
@@ -214,6 +257,11 @@ impl Farm {
     /// once, without counting a failure.
     pub fn worker_disconnected(&self, peer: &str) {
         self.inner.connected().remove(peer);
+        self.inner.caps().remove(peer);
+        let segments = self.requeue_segments(|conn| store::live::segments_leased_to(conn, peer));
+        if let Err(e) = segments {
+            tracing::error!(peer, error = %e, "cannot requeue a departed worker's segments");
+        }
         match self.requeue(|conn| store::tasks_leased_to(conn, peer)) {
             Ok(0) => tracing::info!(peer, "worker left"),
             Ok(n) => tracing::info!(peer, tasks = n, "worker left; its tasks are requeued"),
@@ -221,13 +269,15 @@ impl Farm {
         }
     }
 
-    /// Requeues every task whose lease ran out; returns how many.
+    /// Requeues every task whose lease ran out (returns how many), and
+    /// moves the live segments along (deadlines, publication).
     pub fn expire_leases(&self) -> Result<usize, FarmError> {
         let now = self.now_ms();
         let n = self.requeue(|conn| store::tasks_expired(conn, now))?;
         if n > 0 {
             tracing::info!(tasks = n, "leases expired; tasks requeued");
         }
+        self.live_tick()?;
         Ok(n)
     }
 
@@ -269,11 +319,18 @@ impl Farm {
 
     // ------------------------------------------------------------ tasks
 
-    /// The next task for `peer`, leased to it, or `None` when nothing is
-    /// waiting that it may take.
-    pub fn next_task(&self, peer: &str) -> Result<Option<TaskAssignment>, FarmError> {
-        let now = self.now_ms();
+    /// The next task of `lane` for `peer`, leased to it, or `None` when
+    /// nothing is waiting that it may take.
+    pub fn next_task(&self, peer: &str, lane: Lane) -> Result<Option<TaskAssignment>, FarmError> {
         self.inner.connected().insert(peer.to_owned());
+        match lane {
+            Lane::Render => self.next_render_task(peer),
+            Lane::Live => self.next_segment(peer),
+        }
+    }
+
+    fn next_render_task(&self, peer: &str) -> Result<Option<TaskAssignment>, FarmError> {
+        let now = self.now_ms();
         let mut db = self.db();
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
         store::touch_worker(&tx, peer, now / 1000)?;
@@ -292,19 +349,29 @@ impl Farm {
         tx.commit()?;
         tracing::info!(peer, job = %job.id, task = %task.id, %lease, frames = ?task.frames, "task leased");
         Ok(Some(TaskAssignment {
-            task: task.id,
             lease,
             lease_ms: self.lease_ms(),
-            job: job.id,
-            scene: job.scene,
-            scene_bytes: scene.bytes,
-            frames: task.frames,
-            settings: job.settings,
+            work: Work::Render(RenderWork {
+                task: task.id,
+                job: job.id,
+                scene: job.scene,
+                scene_bytes: scene.bytes,
+                frames: task.frames,
+                settings: job.settings,
+            }),
         }))
+    }
+
+    /// What `lease` was granted for, if it exists.
+    fn lease_of(&self, lease: LeaseId) -> Result<Option<LeaseOf>, FarmError> {
+        Ok(store::lease(&self.db(), lease)?.map(|(of, _)| of))
     }
 
     /// Extends `peer`'s lease, or says why the task is no longer its.
     pub fn renew(&self, peer: &str, lease: LeaseId) -> Result<Renewal, FarmError> {
+        if let Some(LeaseOf::Segment(segment)) = self.lease_of(lease)? {
+            return self.renew_segment(peer, lease, segment);
+        }
         let now = self.now_ms();
         let db = self.db();
         match current_lease(&db, peer, lease)? {
@@ -322,8 +389,9 @@ impl Farm {
         Ok(self.inner.blobs.read_chunk(cid, offset)?)
     }
 
-    /// Stores a chunk of a frame's output under `peer`'s current lease. On
-    /// the last chunk, returns the orchestrator's own hash of the upload.
+    /// Stores a chunk of an output (a frame, a rendition) under `peer`'s
+    /// current lease. On the last chunk, returns the orchestrator's own hash
+    /// of the upload.
     pub fn upload_chunk(
         &self,
         peer: &str,
@@ -333,6 +401,9 @@ impl Farm {
         data: &[u8],
         last: bool,
     ) -> Result<Option<ContentId>, FarmError> {
+        if let Some(LeaseOf::Segment(segment)) = self.lease_of(lease)? {
+            return self.upload_rendition(peer, lease, segment, frame, offset, data, last);
+        }
         let (task, job) = current_lease(&self.db(), peer, lease)?.map_err(FarmError::Conflict)?;
         if !task.frames.contains(&frame) {
             return Err(FarmError::Invalid(format!(
@@ -355,8 +426,12 @@ impl Farm {
         &self,
         peer: &str,
         lease: LeaseId,
-        outputs: Vec<FrameOutput>,
+        outputs: Vec<TaskOutput>,
+        encoder: Option<&str>,
     ) -> Result<Result<(), String>, FarmError> {
+        if let Some(LeaseOf::Segment(segment)) = self.lease_of(lease)? {
+            return self.complete_segment(peer, lease, segment, &outputs, encoder);
+        }
         let (task, job) = match current_lease(&self.db(), peer, lease)? {
             Ok(found) => found,
             Err(reason) => return Ok(Err(reason)),
@@ -430,18 +505,18 @@ impl Farm {
         &self,
         task: &TaskRow,
         lease: LeaseId,
-        outputs: &[FrameOutput],
+        outputs: &[TaskOutput],
     ) -> Result<Result<Vec<(u32, ContentId)>, String>, FarmError> {
-        if let Some(extra) = outputs.iter().find(|o| !task.frames.contains(&o.frame)) {
+        if let Some(extra) = outputs.iter().find(|o| !task.frames.contains(&o.output)) {
             return Ok(Err(format!(
                 "the report names frame {}, which is not part of task {}",
-                extra.frame, task.id
+                extra.output, task.id
             )));
         }
         let db = self.db();
         let mut uploads = Vec::with_capacity(task.frames.len());
         for &frame in &task.frames {
-            let Some(output) = outputs.iter().find(|o| o.frame == frame) else {
+            let Some(output) = outputs.iter().find(|o| o.output == frame) else {
                 return Ok(Err(format!("the report has no output for frame {frame}")));
             };
             match store::upload(&db, lease, frame)? {
@@ -463,6 +538,9 @@ impl Farm {
     /// A worker could not do its task. A stale lease is an error and
     /// records nothing.
     pub fn fail(&self, peer: &str, lease: LeaseId, reason: &str) -> Result<(), FarmError> {
+        if let Some(LeaseOf::Segment(segment)) = self.lease_of(lease)? {
+            return self.fail_segment(peer, lease, segment, reason);
+        }
         let reason: String = match reason.trim() {
             "" => "the worker gave no reason".to_owned(),
             r => r.chars().take(MAX_REASON_CHARS).collect(),
@@ -772,6 +850,10 @@ impl Inner {
         self.connected.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn caps(&self) -> MutexGuard<'_, HashMap<String, Capabilities>> {
+        self.caps.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn now_ms(&self) -> i64 {
         unix_ms() + self.clock_skew_ms.load(std::sync::atomic::Ordering::SeqCst)
     }
@@ -810,8 +892,12 @@ fn current_lease(
     peer: &str,
     lease: LeaseId,
 ) -> Result<Result<(TaskRow, JobRow), String>, FarmError> {
-    let Some((task_id, holder)) = store::lease(conn, lease)? else {
-        return Ok(Err(format!("lease {lease} is unknown to this orchestrator")));
+    let (task_id, holder) = match store::lease(conn, lease)? {
+        None => return Ok(Err(format!("lease {lease} is unknown to this orchestrator"))),
+        Some((LeaseOf::Segment(_), _)) => {
+            return Ok(Err(format!("lease {lease} is for a live segment, not a render task")))
+        }
+        Some((LeaseOf::Task(task), holder)) => (task, holder),
     };
     if holder != peer {
         return Ok(Err(format!("lease {lease} was granted to another worker")));
@@ -921,6 +1007,31 @@ mod tests {
 
     use super::*;
 
+    /// The render fields of an assignment, for tests that only render.
+    #[derive(Clone, Debug, PartialEq)]
+    struct Leased {
+        task: protocol::TaskId,
+        lease: LeaseId,
+        lease_ms: u64,
+        job: JobId,
+        frames: Vec<u32>,
+        settings: RenderSettings,
+    }
+
+    fn next(farm: &Farm, peer: &str) -> Result<Option<Leased>, FarmError> {
+        Ok(farm.next_task(peer, Lane::Render)?.map(|t| match t.work {
+            Work::Render(w) => Leased {
+                task: w.task,
+                lease: t.lease,
+                lease_ms: t.lease_ms,
+                job: w.job,
+                frames: w.frames,
+                settings: w.settings,
+            },
+            Work::Transcode(_) => panic!("a render lane got live work"),
+        }))
+    }
+
     const W: u32 = 16;
     const H: u32 = 12;
 
@@ -931,6 +1042,7 @@ mod tests {
             max_task_failures: 3,
             worker_job_failures_to_blocklist: 3,
             default_chunk: 1,
+            live: FarmSettings::from(&crate::config::Config::default()).live,
         }
     }
 
@@ -997,12 +1109,7 @@ mod tests {
     }
 
     /// Uploads a frame for each of the task's frames and reports it done.
-    fn deliver(
-        farm: &Farm,
-        peer: &str,
-        task: &TaskAssignment,
-        black: &[u32],
-    ) -> Result<(), String> {
+    fn deliver(farm: &Farm, peer: &str, task: &Leased, black: &[u32]) -> Result<(), String> {
         let outputs = task
             .frames
             .iter()
@@ -1015,10 +1122,10 @@ mod tests {
                     .unwrap()
                     .unwrap();
                 assert_eq!(cid, ContentId::of(&bytes));
-                FrameOutput { frame, cid }
+                TaskOutput { output: frame, cid }
             })
             .collect();
-        farm.complete(peer, task.lease, outputs).unwrap()
+        farm.complete(peer, task.lease, outputs, None).unwrap()
     }
 
     fn frame_states(farm: &Farm, job: JobId) -> Vec<FrameState> {
@@ -1045,9 +1152,9 @@ mod tests {
         let high = job(&farm, "1", 1, 5);
         let high_later = job(&farm, "1", 1, 5);
         hello(&farm, &["w"]);
-        let order: Vec<JobId> = (0..3).map(|_| farm.next_task("w").unwrap().unwrap().job).collect();
+        let order: Vec<JobId> = (0..3).map(|_| next(&farm, "w").unwrap().unwrap().job).collect();
         assert_eq!(order, [high, high_later, low]);
-        assert_eq!(farm.next_task("w").unwrap(), None);
+        assert_eq!(next(&farm, "w").unwrap(), None);
     }
 
     #[test]
@@ -1056,7 +1163,7 @@ mod tests {
         let farm = open(&dir);
         let id = job(&farm, "1-5", 2, 0);
         assert_eq!(farm.job_summary(id).unwrap().state, JobState::Queued);
-        let task = farm.next_task("w").unwrap().unwrap();
+        let task = next(&farm, "w").unwrap().unwrap();
         assert_eq!(task.frames, [1, 2]);
         assert_eq!(task.lease_ms, 30_000);
         assert_eq!(task.settings.width, W);
@@ -1072,7 +1179,7 @@ mod tests {
         let farm = open(&dir);
         let id = job(&farm, "1", 1, 0);
         hello(&farm, &["a", "b"]);
-        let first = farm.next_task("a").unwrap().unwrap();
+        let first = next(&farm, "a").unwrap().unwrap();
         farm.advance_clock(10_000);
         assert_eq!(farm.renew("a", first.lease).unwrap(), Renewal::Renewed);
         farm.advance_clock(29_000);
@@ -1082,7 +1189,7 @@ mod tests {
         assert!(matches!(farm.renew("a", first.lease).unwrap(), Renewal::Lost(_)));
         assert_eq!(frame_states(&farm, id), [FrameState::Queued]);
         // No failure was counted, so "a" itself may take it again.
-        let again = farm.next_task("a").unwrap().unwrap();
+        let again = next(&farm, "a").unwrap().unwrap();
         assert_eq!(again.task, first.task);
         assert_ne!(again.lease, first.lease);
         assert_eq!(farm.job_detail(id).unwrap().frames[0].attempts, 2);
@@ -1094,10 +1201,10 @@ mod tests {
         let farm = open(&dir);
         let id = job(&farm, "1-2", 1, 0);
         hello(&farm, &["a", "b"]);
-        let task = farm.next_task("a").unwrap().unwrap();
+        let task = next(&farm, "a").unwrap().unwrap();
         farm.worker_disconnected("a");
         assert_eq!(frame_states(&farm, id), [FrameState::Queued, FrameState::Queued]);
-        assert_eq!(farm.next_task("b").unwrap().unwrap().task, task.task);
+        assert_eq!(next(&farm, "b").unwrap().unwrap().task, task.task);
         let workers = farm.workers().unwrap();
         let a = workers.iter().find(|w| w.peer_id == "a").unwrap();
         assert!(!a.connected);
@@ -1111,10 +1218,10 @@ mod tests {
         let id = job(&farm, "1", 1, 0);
         hello(&farm, &["a", "b", "c", "d"]);
         for (i, peer) in ["a", "b", "c"].into_iter().enumerate() {
-            let task = farm.next_task(peer).unwrap().unwrap();
+            let task = next(&farm, peer).unwrap().unwrap();
             farm.fail(peer, task.lease, &format!("out of memory #{i}")).unwrap();
             // A worker never gets back a task it failed.
-            assert_eq!(farm.next_task(peer).unwrap(), None);
+            assert_eq!(next(&farm, peer).unwrap(), None);
         }
         let detail = farm.job_detail(id).unwrap();
         assert_eq!(detail.summary.state, JobState::Failed);
@@ -1122,7 +1229,7 @@ mod tests {
         assert_eq!(detail.frames[0].error.as_deref(), Some("out of memory #2"));
         let error = detail.error.unwrap();
         assert!(error.contains("frame 1: out of memory #2"), "{error}");
-        assert_eq!(farm.next_task("d").unwrap(), None);
+        assert_eq!(next(&farm, "d").unwrap(), None);
     }
 
     #[test]
@@ -1131,11 +1238,11 @@ mod tests {
         let farm = open(&dir);
         let id = job(&farm, "1", 1, 0);
         hello(&farm, &["a", "b"]);
-        let task = farm.next_task("a").unwrap().unwrap();
+        let task = next(&farm, "a").unwrap().unwrap();
         farm.fail("a", task.lease, "renderer crashed").unwrap();
         assert_eq!(frame_states(&farm, id), [FrameState::Queued]);
-        assert_eq!(farm.next_task("a").unwrap(), None);
-        assert_eq!(farm.next_task("b").unwrap().unwrap().task, task.task);
+        assert_eq!(next(&farm, "a").unwrap(), None);
+        assert_eq!(next(&farm, "b").unwrap().unwrap().task, task.task);
     }
 
     #[test]
@@ -1144,7 +1251,7 @@ mod tests {
         let farm = open(&dir);
         let id = job(&farm, "1", 1, 0);
         hello(&farm, &["only"]);
-        let task = farm.next_task("only").unwrap().unwrap();
+        let task = next(&farm, "only").unwrap().unwrap();
         farm.fail("only", task.lease, "no GPU").unwrap();
         assert_eq!(frame_states(&farm, id), [FrameState::Failed]);
         assert_eq!(farm.job_summary(id).unwrap().state, JobState::Failed);
@@ -1158,14 +1265,14 @@ mod tests {
         let other_job = job(&farm, "1", 1, 0);
         hello(&farm, &["flaky", "b", "c"]);
         for _ in 0..3 {
-            let task = farm.next_task("flaky").unwrap().unwrap();
+            let task = next(&farm, "flaky").unwrap().unwrap();
             assert_eq!(task.job, bad_job);
             farm.fail("flaky", task.lease, "segfault").unwrap();
         }
         // Task 4 of the job is still queued, but "flaky" only gets other work.
-        let next = farm.next_task("flaky").unwrap().unwrap();
-        assert_eq!(next.job, other_job);
-        assert_eq!(farm.next_task("b").unwrap().unwrap().job, bad_job);
+        let other = next(&farm, "flaky").unwrap().unwrap();
+        assert_eq!(other.job, other_job);
+        assert_eq!(next(&farm, "b").unwrap().unwrap().job, bad_job);
         assert_eq!(
             farm.workers().unwrap().iter().find(|w| w.peer_id == "flaky").unwrap().tasks_failed,
             3
@@ -1178,10 +1285,10 @@ mod tests {
         let farm = open(&dir);
         let id = job(&farm, "1", 1, 0);
         hello(&farm, &["slow", "fast"]);
-        let stale = farm.next_task("slow").unwrap().unwrap();
+        let stale = next(&farm, "slow").unwrap().unwrap();
         farm.advance_clock(31_000);
         farm.expire_leases().unwrap();
-        let fresh = farm.next_task("fast").unwrap().unwrap();
+        let fresh = next(&farm, "fast").unwrap().unwrap();
         assert_eq!(fresh.task, stale.task);
 
         let bytes = png(1, false);
@@ -1189,8 +1296,8 @@ mod tests {
             farm.upload_chunk("slow", stale.lease, 1, 0, &bytes, true),
             Err(FarmError::Conflict(_))
         ));
-        let outputs = vec![FrameOutput { frame: 1, cid: ContentId::of(&bytes) }];
-        let verdict = farm.complete("slow", stale.lease, outputs).unwrap();
+        let outputs = vec![TaskOutput { output: 1, cid: ContentId::of(&bytes) }];
+        let verdict = farm.complete("slow", stale.lease, outputs, None).unwrap();
         assert!(verdict.unwrap_err().contains("has ended"));
         assert!(matches!(farm.fail("slow", stale.lease, "late"), Err(FarmError::Conflict(_))));
         // Someone else's lease is not ours either.
@@ -1207,14 +1314,14 @@ mod tests {
         let farm = open(&dir);
         let id = job(&farm, "1", 1, 0);
         hello(&farm, &["liar", "b"]);
-        let task = farm.next_task("liar").unwrap().unwrap();
+        let task = next(&farm, "liar").unwrap().unwrap();
         let bytes = png(1, false);
         farm.upload_chunk("liar", task.lease, 1, 0, &bytes, true).unwrap();
-        let claimed = vec![FrameOutput { frame: 1, cid: ContentId::of(b"something else") }];
-        let reason = farm.complete("liar", task.lease, claimed).unwrap().unwrap_err();
+        let claimed = vec![TaskOutput { output: 1, cid: ContentId::of(b"something else") }];
+        let reason = farm.complete("liar", task.lease, claimed, None).unwrap().unwrap_err();
         assert!(reason.contains("hashes to"), "{reason}");
         assert_eq!(frame_states(&farm, id), [FrameState::Queued]);
-        assert_eq!(farm.next_task("liar").unwrap(), None);
+        assert_eq!(next(&farm, "liar").unwrap(), None);
     }
 
     #[test]
@@ -1223,7 +1330,7 @@ mod tests {
         let farm = open(&dir);
         let id = job(&farm, "1-2", 2, 0);
         hello(&farm, &["a", "b"]);
-        let task = farm.next_task("a").unwrap().unwrap();
+        let task = next(&farm, "a").unwrap().unwrap();
         let reason = deliver(&farm, "a", &task, &[2]).unwrap_err();
         assert!(reason.contains("frame 2") && reason.contains("black"), "{reason}");
         let detail = farm.job_detail(id).unwrap();
@@ -1231,7 +1338,7 @@ mod tests {
         assert_eq!(detail.frames[1].state, FrameState::Queued);
         assert!(farm.frame_file(id, 2).is_err());
         // Only the defective frame is rendered again.
-        let retry = farm.next_task("b").unwrap().unwrap();
+        let retry = next(&farm, "b").unwrap().unwrap();
         assert_eq!(retry.frames, [2]);
         deliver(&farm, "b", &retry, &[]).unwrap();
         assert_eq!(frame_states(&farm, id), [FrameState::Done, FrameState::Done]);
@@ -1243,7 +1350,7 @@ mod tests {
         let farm = open(&dir);
         let id = job(&farm, "1-3", 2, 0);
         hello(&farm, &["a"]);
-        while let Some(task) = farm.next_task("a").unwrap() {
+        while let Some(task) = next(&farm, "a").unwrap() {
             deliver(&farm, "a", &task, &[]).unwrap();
         }
         let detail = wait_for_final(&farm, id);
@@ -1265,11 +1372,11 @@ mod tests {
         let farm = open(&dir);
         let id = job(&farm, "1-3", 1, 0);
         hello(&farm, &["a"]);
-        let task = farm.next_task("a").unwrap().unwrap();
+        let task = next(&farm, "a").unwrap().unwrap();
         let summary = farm.cancel_job(id).unwrap();
         assert_eq!(summary.state, JobState::Cancelled);
         assert_eq!(farm.renew("a", task.lease).unwrap(), Renewal::Lost("job cancelled".into()));
-        assert_eq!(farm.next_task("a").unwrap(), None);
+        assert_eq!(next(&farm, "a").unwrap(), None);
         assert_eq!(frame_states(&farm, id), [FrameState::Cancelled; 3]);
         assert!(matches!(farm.cancel_job(id), Err(FarmError::Conflict(_))));
         assert!(farm.video_file(id).unwrap_err().to_string().contains("cancelled"));
@@ -1281,13 +1388,13 @@ mod tests {
         let farm = open(&dir);
         let id = job(&farm, "1", 1, 0);
         hello(&farm, &["a"]);
-        let task = farm.next_task("a").unwrap().unwrap();
+        let task = next(&farm, "a").unwrap().unwrap();
         // A hello comes only on a fresh connection, from a worker that has
         // dropped whatever it was doing.
         hello(&farm, &["a"]);
         assert_eq!(frame_states(&farm, id), [FrameState::Queued]);
         assert!(matches!(farm.renew("a", task.lease).unwrap(), Renewal::Lost(_)));
-        assert_eq!(farm.next_task("a").unwrap().unwrap().frames, [1]);
+        assert_eq!(next(&farm, "a").unwrap().unwrap().frames, [1]);
     }
 
     #[test]
@@ -1297,9 +1404,9 @@ mod tests {
             let farm = open(&dir);
             let id = job(&farm, "1-3", 1, 0);
             hello(&farm, &["a"]);
-            let first = farm.next_task("a").unwrap().unwrap();
+            let first = next(&farm, "a").unwrap().unwrap();
             deliver(&farm, "a", &first, &[]).unwrap();
-            (id, farm.next_task("a").unwrap().unwrap())
+            (id, next(&farm, "a").unwrap().unwrap())
         };
         let farm = open(&dir);
         assert_eq!(
@@ -1309,11 +1416,11 @@ mod tests {
         // The worker's lease survived the restart.
         assert_eq!(farm.renew("a", in_flight.lease).unwrap(), Renewal::Renewed);
         hello(&farm, &["b"]);
-        let last = farm.next_task("b").unwrap().unwrap();
+        let last = next(&farm, "b").unwrap().unwrap();
         assert_eq!(last.frames, [3]);
         deliver(&farm, "a", &in_flight, &[]).unwrap();
         deliver(&farm, "b", &last, &[]).unwrap();
-        assert_eq!(farm.next_task("b").unwrap(), None);
+        assert_eq!(next(&farm, "b").unwrap(), None);
         let detail = wait_for_final(&farm, id);
         assert_eq!(detail.summary.state, JobState::Completed, "{:?}", detail.error);
         // Frame 1 was handed out once, before the restart, and never again.

@@ -1,11 +1,13 @@
 //! The HTTP API (axum): scene uploads, jobs, progress as server-sent events,
-//! frame and video downloads, the worker list. Routes and bodies are those of
-//! `protocol::api`.
+//! frame and video downloads, the worker list, live streams; and HLS
+//! playback. Routes and bodies are those of `protocol::api`.
 //!
 //! Every `/api` route needs the admin token as a bearer token; a missing or
 //! wrong one gets 401 and no data. `GET /healthz` is open, for readiness
-//! checks. Every error is a JSON `ApiError`. Handlers decide nothing: they
-//! parse, call the [`Farm`] on a blocking thread, and map its answer.
+//! checks, and so is `/live/...`, the playlists and segments viewers play
+//! (with CORS, so a player on a page from another origin can load them).
+//! Every error is a JSON `ApiError`. Handlers decide nothing: they parse,
+//! call the [`Farm`] on a blocking thread, and map its answer.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -22,11 +24,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::Stream;
-use protocol::api::{ApiError, JobCreated, JobRequest, JobSummary};
+use protocol::api::{ApiError, JobCreated, JobRequest, JobSummary, NewStream};
 use protocol::JobId;
 use tokio::io::AsyncReadExt;
 
-use crate::farm::{Farm, FarmError};
+use crate::farm::{Farm, FarmError, PublicUrls};
+use crate::hls::Kind;
 
 /// How often a progress stream looks at its job.
 const EVENT_POLL: Duration = Duration::from_millis(300);
@@ -39,12 +42,47 @@ struct ApiState {
     /// The token's hash: comparing hashes takes the same time whatever the
     /// guess (blake3's `Hash` compares in constant time).
     token: blake3::Hash,
+    addresses: Arc<Addresses>,
 }
 
-/// The API's routes over `farm`, guarded by `token`.
-pub fn router(farm: Arc<Farm>, token: &str) -> Router {
+/// What the URLs of a stream are made of.
+#[derive(Clone, Debug, Default)]
+pub struct Addresses {
+    /// The configured public host; empty: the host the client asked for.
+    pub public_host: String,
+    pub http_port: u16,
+    pub rtmp_port: u16,
+}
+
+impl Addresses {
+    /// The URLs for a client that reached us as `host` (its Host header).
+    fn urls(&self, host: Option<&str>) -> PublicUrls {
+        let asked = host.map(split_host).unwrap_or(("127.0.0.1", None));
+        let name = if self.public_host.is_empty() { asked.0 } else { &self.public_host };
+        let http_port = asked.1.filter(|_| self.public_host.is_empty()).unwrap_or(self.http_port);
+        PublicUrls {
+            rtmp: format!("rtmp://{name}:{}", self.rtmp_port),
+            http: format!("http://{name}:{http_port}"),
+        }
+    }
+}
+
+/// `example.com:8080` -> (`example.com`, 8080); `[::1]:80` -> (`[::1]`, 80).
+fn split_host(host: &str) -> (&str, Option<u16>) {
+    let split =
+        if host.starts_with('[') { host.rfind("]:").map(|i| i + 1) } else { host.rfind(':') };
+    match split {
+        Some(i) => (&host[..i], host[i + 1..].parse().ok()),
+        None => (host, None),
+    }
+}
+
+/// The API's routes over `farm`, guarded by `token`, and the open playback
+/// routes.
+pub fn router(farm: Arc<Farm>, token: &str, addresses: Addresses) -> Router {
     let upload_limit = usize::try_from(farm.max_scene_bytes()).unwrap_or(usize::MAX);
-    let state = ApiState { farm, token: blake3::hash(token.as_bytes()) };
+    let state =
+        ApiState { farm, token: blake3::hash(token.as_bytes()), addresses: Arc::new(addresses) };
     let api = Router::new()
         .route("/scenes", post(upload_scene).layer(DefaultBodyLimit::max(upload_limit)))
         .route("/jobs", post(create_job).get(list_jobs))
@@ -54,10 +92,17 @@ pub fn router(farm: Arc<Farm>, token: &str) -> Router {
         .route("/jobs/{id}/frames/{frame}", get(get_frame))
         .route("/jobs/{id}/video", get(get_video))
         .route("/workers", get(list_workers))
+        .route("/streams", post(add_stream).get(list_streams))
+        .route("/streams/{name}", get(get_stream).delete(remove_stream))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    let live = Router::new()
+        .route("/{name}/{file}", get(stream_playlist))
+        .route("/{name}/{rung}/{file}", get(rung_file))
+        .layer(middleware::from_fn(cors));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api", api)
+        .nest("/live", live)
         .fallback(|| async { failure(StatusCode::NOT_FOUND, "no such route") })
         .method_not_allowed_fallback(|| async {
             failure(StatusCode::METHOD_NOT_ALLOWED, "method not allowed on this route")
@@ -268,6 +313,128 @@ async fn get_video(
     send_file(path, "video/mp4", &format!("job-{id}.mp4")).await
 }
 
+// ---------------------------------------------------------------- streams
+
+fn host_of(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned)
+}
+
+async fn add_stream(
+    State(state): State<ApiState>,
+    headers: axum::http::HeaderMap,
+    request: Result<Json<NewStream>, JsonRejection>,
+) -> Result<Response, Failure> {
+    let Json(request) = request.map_err(|rejection| {
+        failure(
+            StatusCode::BAD_REQUEST,
+            format!("invalid stream request: {}", rejection.body_text()),
+        )
+    })?;
+    let urls = state.addresses.urls(host_of(&headers).as_deref());
+    let farm = state.farm.clone();
+    let info = blocking(move || farm.add_stream(&request.name, &urls)).await?;
+    Ok((StatusCode::CREATED, Json(info)).into_response())
+}
+
+async fn list_streams(
+    State(state): State<ApiState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, Failure> {
+    let urls = state.addresses.urls(host_of(&headers).as_deref());
+    let farm = state.farm.clone();
+    Ok(Json(blocking(move || farm.list_streams(&urls)).await?).into_response())
+}
+
+async fn get_stream(
+    State(state): State<ApiState>,
+    headers: axum::http::HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Response, Failure> {
+    let urls = state.addresses.urls(host_of(&headers).as_deref());
+    let farm = state.farm.clone();
+    Ok(Json(blocking(move || farm.stream_info(&name, &urls)).await?).into_response())
+}
+
+async fn remove_stream(
+    State(state): State<ApiState>,
+    headers: axum::http::HeaderMap,
+    Path(name): Path<String>,
+) -> Result<Response, Failure> {
+    let urls = state.addresses.urls(host_of(&headers).as_deref());
+    let farm = state.farm.clone();
+    Ok(Json(blocking(move || farm.remove_stream(&name, &urls)).await?).into_response())
+}
+
+// ---------------------------------------------------------------- playback
+
+const PLAYLIST_TYPE: &str = "application/vnd.apple.mpegurl";
+const SEGMENT_TYPE: &str = "video/mp2t";
+
+/// Open to every origin: playback needs no credentials, and hls.js on
+/// another site fetches playlists and segments with XHR.
+async fn cors(request: Request, next: Next) -> Response {
+    let preflight = request.method() == axum::http::Method::OPTIONS;
+    let mut response =
+        if preflight { StatusCode::NO_CONTENT.into_response() } else { next.run(request).await };
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, HEAD, OPTIONS"),
+    );
+    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("Range"));
+    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    response
+}
+
+/// A playlist: never cached, since a live one changes every segment.
+fn playlist(text: String) -> Response {
+    ([(header::CONTENT_TYPE, PLAYLIST_TYPE), (header::CACHE_CONTROL, "no-cache")], text)
+        .into_response()
+}
+
+fn kind_of(file: &str) -> Option<Kind> {
+    [Kind::Live, Kind::Recording].into_iter().find(|k| k.file() == file)
+}
+
+/// `/live/NAME/master.m3u8` (the live ladder) or `/live/NAME/recording.m3u8`.
+async fn stream_playlist(
+    State(state): State<ApiState>,
+    Path((name, file)): Path<(String, String)>,
+) -> Result<Response, Failure> {
+    let kind = match file.as_str() {
+        "master.m3u8" => Kind::Live,
+        "recording.m3u8" => Kind::Recording,
+        _ => {
+            return Err(failure(
+                StatusCode::NOT_FOUND,
+                format!("no {file} here: play {name}/master.m3u8"),
+            ))
+        }
+    };
+    let farm = state.farm.clone();
+    Ok(playlist(blocking(move || farm.master_playlist(&name, kind)).await?))
+}
+
+/// `/live/NAME/RUNG/index.m3u8`, `.../recording.m3u8` or a segment.
+async fn rung_file(
+    State(state): State<ApiState>,
+    Path((name, rung, file)): Path<(String, String, String)>,
+) -> Result<Response, Failure> {
+    let farm = state.farm.clone();
+    if let Some(kind) = kind_of(&file) {
+        return Ok(playlist(blocking(move || farm.media_playlist(&name, &rung, kind)).await?));
+    }
+    let path = blocking(move || farm.rendition_file(&name, &rung, &file)).await?;
+    let mut response = send_file(path, SEGMENT_TYPE, "segment.ts").await?;
+    // A segment's URL names its broadcast and sequence: it never changes.
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    Ok(response)
+}
+
 /// Streams a blob file out with its length, type and a file name.
 async fn send_file(path: PathBuf, content_type: &str, name: &str) -> Result<Response, Failure> {
     let internal = |e: std::io::Error| {
@@ -326,9 +493,11 @@ mod tests {
             max_task_failures: 3,
             worker_job_failures_to_blocklist: 3,
             default_chunk: 1,
+            live: crate::farm::FarmSettings::from(&crate::config::Config::default()).live,
         };
         let farm = Arc::new(Farm::open(dir.path(), settings).unwrap());
-        Api { router: router(farm.clone(), TOKEN), farm, _dir: dir }
+        let addresses = Addresses { public_host: String::new(), http_port: 8080, rtmp_port: 1935 };
+        Api { router: router(farm.clone(), TOKEN, addresses), farm, _dir: dir }
     }
 
     fn api() -> Api {

@@ -2,13 +2,16 @@
 //! workers over libp2p, and serves the HTTP API the `mosaic` CLI talks to.
 //!
 //! This file only wires the parts together: configuration, the data
-//! directory's identity and token files, the HTTP listener, the p2p host,
-//! the lease sweeper, and a clean shutdown on SIGINT/SIGTERM.
+//! directory's identity and token files, the HTTP listener, the RTMP
+//! ingest, the p2p host, the lease sweeper, and a clean shutdown on
+//! SIGINT/SIGTERM.
 
 mod blobs;
 mod config;
 mod farm;
+mod hls;
 mod http;
+mod ingest;
 mod p2p;
 mod store;
 
@@ -46,6 +49,9 @@ struct Args {
     /// The libp2p listen address [default: /ip4/0.0.0.0/tcp/4001].
     #[arg(long, value_name = "MULTIADDR")]
     p2p: Option<libp2p::Multiaddr>,
+    /// The RTMP ingest's listen address [default: 0.0.0.0:1935].
+    #[arg(long, value_name = "ADDR")]
+    rtmp: Option<std::net::SocketAddr>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -69,6 +75,9 @@ fn main() -> anyhow::Result<()> {
     if let Some(p2p) = args.p2p {
         config.p2p = p2p.to_string();
     }
+    if let Some(rtmp) = args.rtmp {
+        config.rtmp = rtmp;
+    }
     config.validate()?;
     tokio::runtime::Runtime::new()
         .context("cannot start the async runtime")?
@@ -79,7 +88,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let dir = &config.data_dir;
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     // Addresses from a previous run would mislead anyone waiting for these.
-    for stale in ["http.addr", "p2p.addr"] {
+    for stale in ["http.addr", "p2p.addr", "rtmp.addr"] {
         let _ = fs::remove_file(dir.join(stale));
     }
     let keypair = load_or_create_identity(&dir.join("identity.key"))?;
@@ -94,13 +103,22 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
 
+    let rtmp_listener = tokio::net::TcpListener::bind(config.rtmp)
+        .await
+        .with_context(|| format!("cannot listen for RTMP on {} (option rtmp)", config.rtmp))?;
+    let rtmp_addr = rtmp_listener.local_addr()?;
     let listener = tokio::net::TcpListener::bind(config.http)
         .await
         .with_context(|| format!("cannot listen for HTTP on {}", config.http))?;
     let http_addr = listener.local_addr()?;
     write_atomically(&dir.join("http.addr"), http_addr.to_string().as_bytes())?;
     tracing::info!(address = %http_addr, "HTTP API listening");
-    let app = http::router(farm.clone(), &token);
+    let addresses = http::Addresses {
+        public_host: config.public_host.clone(),
+        http_port: http_addr.port(),
+        rtmp_port: rtmp_addr.port(),
+    };
+    let app = http::router(farm.clone(), &token, addresses);
     let mut http_shutdown = shutdown_rx.clone();
     let http_server = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -109,6 +127,24 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             })
             .await
     });
+
+    let ingest = ingest::Listener {
+        listener: rtmp_listener,
+        farm: farm.clone(),
+        settings: ingest::IngestSettings {
+            timeout: Duration::from_secs(config.rtmp_timeout_seconds),
+            max_connections: config.max_rtmp_connections as usize,
+            segments: segmenter::live::LiveSettings {
+                target_duration: Duration::from_secs_f64(config.segment_seconds),
+                max_keyframe_interval: Duration::from_secs(config.max_keyframe_interval_seconds),
+                max_segment_bytes: config.max_segment_bytes as usize,
+            },
+        },
+        shutdown: shutdown_rx.clone(),
+    };
+    let ingest = tokio::spawn(ingest.run());
+    write_atomically(&dir.join("rtmp.addr"), rtmp_addr.to_string().as_bytes())?;
+    tracing::info!(address = %rtmp_addr, "RTMP ingest listening (rtmp://HOST:PORT/live/STREAM_KEY)");
 
     let listen: libp2p::Multiaddr = config.p2p.parse().context("p2p listen address")?;
     let (listening_tx, listening_rx) = oneshot::channel();
@@ -158,6 +194,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let _ = shutdown_tx.send(true);
     p2p_host.abort();
     let _ = sweeper.await;
+    let _ = ingest.await;
     match tokio::time::timeout(Duration::from_secs(5), http_server).await {
         Ok(Ok(Err(e))) => tracing::warn!(error = %e, "HTTP server ended with an error"),
         Err(_) => tracing::warn!("HTTP connections still open after 5 s; closing them"),

@@ -182,7 +182,7 @@ fn answer(farm: &Farm, worker: &str, request: WorkerRequest) -> OrchestratorResp
                 orchestrator_version: env!("CARGO_PKG_VERSION").to_owned(),
             })
         }
-        WorkerRequest::NextTask => farm.next_task(worker).map(|task| match task {
+        WorkerRequest::NextTask { lane } => farm.next_task(worker, lane).map(|task| match task {
             Some(task) => OrchestratorResponse::Task(task),
             None => OrchestratorResponse::NoTask { retry_after_ms: NO_TASK_RETRY_MS },
         }),
@@ -193,11 +193,11 @@ fn answer(farm: &Farm, worker: &str, request: WorkerRequest) -> OrchestratorResp
         WorkerRequest::FetchBlob { cid, offset } => farm
             .read_blob(&cid, offset)
             .map(|(total, data)| OrchestratorResponse::BlobChunk { total, data }),
-        WorkerRequest::UploadChunk { lease, frame, offset, data, last } => farm
-            .upload_chunk(worker, lease, frame, offset, &data, last)
+        WorkerRequest::UploadChunk { lease, output, offset, data, last } => farm
+            .upload_chunk(worker, lease, output, offset, &data, last)
             .map(|cid| OrchestratorResponse::ChunkStored { cid }),
-        WorkerRequest::Complete { lease, outputs } => {
-            farm.complete(worker, lease, outputs).map(|verdict| match verdict {
+        WorkerRequest::Complete { lease, outputs, encoder } => {
+            farm.complete(worker, lease, outputs, encoder.as_deref()).map(|verdict| match verdict {
                 Ok(()) => OrchestratorResponse::Accepted,
                 Err(reason) => OrchestratorResponse::Rejected { reason },
             })
@@ -216,7 +216,7 @@ fn answer(farm: &Farm, worker: &str, request: WorkerRequest) -> OrchestratorResp
 fn request_kind(request: &WorkerRequest) -> &'static str {
     match request {
         WorkerRequest::Hello { .. } => "hello",
-        WorkerRequest::NextTask => "next-task",
+        WorkerRequest::NextTask { .. } => "next-task",
         WorkerRequest::Renew { .. } => "renew",
         WorkerRequest::FetchBlob { .. } => "fetch-blob",
         WorkerRequest::UploadChunk { .. } => "upload-chunk",
@@ -232,6 +232,7 @@ mod tests {
 
     use crate::farm::FarmSettings;
     use protocol::api::JobRequest;
+    use protocol::wire::{Lane, TaskAssignment, Work};
     use protocol::{ContentId, LeaseId, RenderSettings};
 
     fn settings() -> FarmSettings {
@@ -241,6 +242,7 @@ mod tests {
             max_task_failures: 3,
             worker_job_failures_to_blocklist: 3,
             default_chunk: 1,
+            live: FarmSettings::from(&crate::config::Config::default()).live,
         }
     }
 
@@ -311,7 +313,7 @@ mod tests {
         let hello = WorkerRequest::Hello { capabilities: protocol::wire::Capabilities::default() };
         assert!(matches!(worker.ask(hello).await, OrchestratorResponse::Welcome { .. }));
         assert_eq!(
-            worker.ask(WorkerRequest::NextTask).await,
+            worker.ask(WorkerRequest::NextTask { lane: Lane::Render }).await,
             OrchestratorResponse::NoTask { retry_after_ms: NO_TASK_RETRY_MS }
         );
         let unknown = WorkerRequest::FetchBlob { cid: ContentId::of(b"nothing"), offset: 0 };
@@ -329,11 +331,13 @@ mod tests {
         };
         farm.create_job(&job).unwrap();
 
-        let OrchestratorResponse::Task(task) = worker.ask(WorkerRequest::NextTask).await else {
+        let next = WorkerRequest::NextTask { lane: Lane::Render };
+        let OrchestratorResponse::Task(task) = worker.ask(next).await else {
             panic!("expected a task");
         };
-        assert_eq!(task.scene, info.cid);
-        let fetch = WorkerRequest::FetchBlob { cid: task.scene, offset: 0 };
+        let Work::Render(work) = &task.work else { panic!("expected a render task") };
+        assert_eq!(work.scene, info.cid);
+        let fetch = WorkerRequest::FetchBlob { cid: work.scene, offset: 0 };
         let OrchestratorResponse::BlobChunk { total, data } = worker.ask(fetch).await else {
             panic!("expected a blob chunk");
         };
@@ -356,12 +360,14 @@ mod tests {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         let mut tasks = Vec::new();
         while tasks.len() < 2 && tokio::time::Instant::now() < deadline {
-            match next.ask(WorkerRequest::NextTask).await {
-                OrchestratorResponse::Task(t) => tasks.push(t.task),
+            match next.ask(WorkerRequest::NextTask { lane: Lane::Render }).await {
+                OrchestratorResponse::Task(TaskAssignment { work: Work::Render(w), .. }) => {
+                    tasks.push(w.task)
+                }
                 _ => tokio::time::sleep(Duration::from_millis(50)).await,
             }
         }
-        assert!(tasks.contains(&task.task), "the vanished worker's task was not requeued");
+        assert!(tasks.contains(&work.task), "the vanished worker's task was not requeued");
         let workers = farm.workers().unwrap();
         assert!(workers.iter().any(|w| w.peer_id == gone && !w.connected));
 

@@ -1,6 +1,8 @@
 //! The job store: SQLite (WAL) holding scenes, jobs, tasks, leases, frames,
-//! failures, blocklists, uploads and workers, so that an orchestrator killed
-//! at any moment resumes every job where it was.
+//! failures, blocklists, uploads and workers, and live streams with their
+//! broadcasts, segments and renditions (in [`live`]), so that an
+//! orchestrator killed at any moment resumes every job where it was and
+//! every recording stays playable.
 //!
 //! This module knows the schema and how to read and write rows; the rules
 //! (who gets which task, when a frame has failed) live in `farm.rs`. Every
@@ -14,8 +16,10 @@ use protocol::api::{FrameState, JobState};
 use protocol::{ContentId, FrameSpec, JobId, LeaseId, RenderSettings, TaskId};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+pub mod live;
+
 /// Bumped whenever the schema changes; `open` migrates older databases.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE scenes (
@@ -120,18 +124,32 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    conn.pragma_update(None, "foreign_keys", true)?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if version > SCHEMA_VERSION {
         return Err(StoreError::TooNew { path: path.display().to_string(), found: version });
     }
+    // Migrations rebuild tables that others reference, which foreign key
+    // enforcement would refuse mid-way; it is switched on (and the result
+    // checked) once they are done. The pragma is a no-op in a transaction.
+    conn.pragma_update(None, "foreign_keys", false)?;
     if version < 1 {
         let tx = conn.transaction()?;
         tx.execute_batch(SCHEMA_V1)?;
         tx.pragma_update(None, "user_version", 1)?;
         tx.commit()?;
     }
-    // Later versions migrate here, one step at a time.
+    if version < 2 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(live::SCHEMA_V2)?;
+        tx.pragma_update(None, "user_version", 2)?;
+        tx.commit()?;
+    }
+    let broken: Option<String> =
+        conn.query_row("PRAGMA foreign_key_check", [], |r| r.get(0)).optional()?;
+    if let Some(table) = broken {
+        return Err(corrupt("foreign key", format!("a row of {table} points nowhere")));
+    }
+    conn.pragma_update(None, "foreign_keys", true)?;
     Ok(conn)
 }
 
@@ -584,6 +602,13 @@ pub fn next_queued_task(conn: &Connection, peer: &str) -> Result<Option<TaskId>,
     Ok(id.map(TaskId))
 }
 
+/// What a lease was granted for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeaseOf {
+    Task(TaskId),
+    Segment(protocol::SegmentId),
+}
+
 /// Hands `task` to `peer` under a new lease expiring at `expires` (unix ms).
 pub fn lease_task(
     conn: &Connection,
@@ -649,13 +674,21 @@ pub fn set_task_frame_list(
     Ok(())
 }
 
-/// The lease `id`: its task and the peer it was granted to.
-pub fn lease(conn: &Connection, id: LeaseId) -> Result<Option<(TaskId, String)>, StoreError> {
-    Ok(conn
-        .query_row("SELECT task, worker FROM leases WHERE id = ?1", params![id.0], |r| {
-            Ok((TaskId(r.get(0)?), r.get(1)?))
+/// The lease `id`: what it was for and the peer it was granted to.
+pub fn lease(conn: &Connection, id: LeaseId) -> Result<Option<(LeaseOf, String)>, StoreError> {
+    let row = conn
+        .query_row("SELECT task, segment, worker FROM leases WHERE id = ?1", params![id.0], |r| {
+            Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, String>(2)?))
         })
-        .optional()?)
+        .optional()?;
+    Ok(match row {
+        None => None,
+        Some((Some(task), _, worker)) => Some((LeaseOf::Task(TaskId(task)), worker)),
+        Some((None, Some(segment), worker)) => {
+            Some((LeaseOf::Segment(protocol::SegmentId(segment)), worker))
+        }
+        Some((None, None, _)) => return Err(corrupt("lease", format!("{id} names nothing"))),
+    })
 }
 
 // ---------------------------------------------------------------- uploads

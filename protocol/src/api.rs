@@ -10,12 +10,19 @@
 //! - `GET /api/jobs/{id}/frames/{n}` -> the frame's image
 //! - `GET /api/jobs/{id}/video` -> the job's MP4 once it has completed
 //! - `GET /api/workers` -> `Vec<WorkerInfo>`
+//! - `POST /api/streams` ([`NewStream`]) -> [`StreamInfo`], with its key
+//! - `GET /api/streams` -> `Vec<StreamInfo>`; `GET /api/streams/{name}` -> [`StreamInfo`]
+//! - `DELETE /api/streams/{name}` -> `StreamInfo` (the key stops working at once)
+//!
+//! Playback needs no token: `GET /live/{name}/master.m3u8` (the live
+//! window) and `GET /live/{name}/recording.m3u8` (the whole broadcast),
+//! their per-rung playlists and segments.
 //!
 //! Errors come back as [`ApiError`] with a 4xx/5xx status.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ContentId, FrameSpec, JobId, RenderSettings};
+use crate::{BroadcastId, ContentId, FrameSpec, JobId, RenderSettings, Rung};
 
 /// What the orchestrator learnt from an uploaded scene.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -156,4 +163,70 @@ pub struct WorkerInfo {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ApiError {
     pub error: String,
+}
+
+/// Asks for a new live stream.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NewStream {
+    /// Letters, digits, `-` and `_`: it is part of the playback URL.
+    pub name: String,
+}
+
+/// A live stream, as the farm operator sees it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StreamInfo {
+    pub name: String,
+    /// The secret the broadcaster publishes with.
+    pub key: String,
+    /// `rtmp://HOST:PORT/live/KEY`: where OBS or ffmpeg pushes.
+    pub ingest_url: String,
+    /// `http://HOST:PORT/live/NAME/master.m3u8`: what viewers play.
+    pub playback_url: String,
+    /// The whole latest broadcast, playable from its start.
+    pub recording_url: String,
+    pub live: bool,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// The latest broadcast, if there has been one.
+    pub broadcast: Option<BroadcastInfo>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BroadcastInfo {
+    pub id: BroadcastId,
+    /// Unix seconds.
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+    /// Why it ended, when the farm ended it (a bad stream, a stall).
+    pub error: Option<String>,
+    pub source: Option<SourceDescription>,
+    pub rungs: Vec<RungStatus>,
+    /// Segments cut from the source so far.
+    pub segments: u64,
+    /// Segments published with every rendition.
+    pub published: u64,
+    /// Segments published as gaps: no worker delivered them in time.
+    pub gaps: u64,
+    /// Milliseconds from a segment's last byte received to its renditions
+    /// listed in every rung's playlist, over this broadcast's segments.
+    pub latency_p50_ms: Option<u64>,
+    pub latency_p95_ms: Option<u64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SourceDescription {
+    pub width: u32,
+    pub height: u32,
+    pub video_codec: String,
+    pub audio_codec: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RungStatus {
+    #[serde(flatten)]
+    pub rung: Rung,
+    /// The worker that transcoded its latest segment.
+    pub worker: Option<String>,
+    /// The encoder it used (libx264, h264_nvenc).
+    pub encoder: Option<String>,
 }

@@ -42,3 +42,15 @@ row_id!(
     /// ignored.
     LeaseId
 );
+row_id!(
+    /// A live stream (its name and key), which may be broadcast many times.
+    StreamId
+);
+row_id!(
+    /// One broadcast of a stream: from publish to unpublish.
+    BroadcastId
+);
+row_id!(
+    /// One source segment of a broadcast, transcoded as one task.
+    SegmentId
+);

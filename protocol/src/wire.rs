@@ -3,16 +3,19 @@
 //! Every exchange is started by the worker (request-response over Noise +
 //! Yamux), so a worker behind NAT needs no open port. A worker says
 //! [`WorkerRequest::Hello`], then asks for work with
-//! [`WorkerRequest::NextTask`]; an assignment carries a lease that the worker
-//! renews while it works. Scenes and results move as content-addressed blobs
-//! in chunks of at most [`BLOB_CHUNK`] bytes, never inline in a task.
+//! [`WorkerRequest::NextTask`], once per [`Lane`] it serves, so a long render
+//! never holds up a live segment; an assignment carries a lease that the
+//! worker renews while it works. Scenes, segments and results move as
+//! content-addressed blobs in chunks of at most [`BLOB_CHUNK`] bytes, never
+//! inline in a task.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ContentId, JobId, LeaseId, RenderSettings, TaskId};
+use crate::ladder::Rung;
+use crate::{ContentId, JobId, LeaseId, RenderSettings, SegmentId, TaskId};
 
-/// The request-response protocol name.
-pub const PROTOCOL: &str = "/mosaic/tasks/1.0.0";
+/// The request-response protocol name. Version 2 added live transcoding.
+pub const PROTOCOL: &str = "/mosaic/tasks/2.0.0";
 
 /// Bytes of blob per request or response. Small enough to interleave with
 /// other traffic on the connection, large enough to keep overhead low.
@@ -34,26 +37,64 @@ pub struct Capabilities {
     pub encoders: Vec<String>,
 }
 
+/// The kinds of work a worker asks for separately: live segments have
+/// deadlines of seconds, render frames may take minutes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Lane {
+    Render,
+    Live,
+}
+
 /// A task handed to a worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaskAssignment {
-    pub task: TaskId,
     pub lease: LeaseId,
     /// The worker must renew within this many milliseconds or lose the task.
+    /// A live task's lease ends at its deadline however often it is renewed.
     pub lease_ms: u64,
+    pub work: Work,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Work {
+    Render(RenderWork),
+    Transcode(TranscodeWork),
+}
+
+/// Frames of a render job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RenderWork {
+    pub task: TaskId,
     pub job: JobId,
     pub scene: ContentId,
     pub scene_bytes: u64,
-    /// Frame numbers (from 1) to render, ascending.
+    /// Frame numbers (from 1) to render, ascending. Outputs are numbered by
+    /// frame.
     pub frames: Vec<u32>,
     pub settings: RenderSettings,
 }
 
-/// One rendered frame of a task, uploaded beforehand with
-/// [`WorkerRequest::UploadChunk`].
+/// One source segment of a live stream into every rung of its ladder.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FrameOutput {
-    pub frame: u32,
+pub struct TranscodeWork {
+    pub segment: SegmentId,
+    /// The stream's name, for logs.
+    pub stream: String,
+    pub sequence: u64,
+    /// An MPEG-TS segment starting with a keyframe.
+    pub source: ContentId,
+    pub source_bytes: u64,
+    pub duration_ms: u64,
+    /// Outputs are numbered by rung, from 0 (the tallest).
+    pub rungs: Vec<Rung>,
+}
+
+/// One output of a task (a frame, or a rung's rendition), uploaded
+/// beforehand with [`WorkerRequest::UploadChunk`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskOutput {
+    /// The frame number, or the rung index.
+    pub output: u32,
     pub cid: ContentId,
 }
 
@@ -62,9 +103,11 @@ pub enum WorkerRequest {
     Hello {
         capabilities: Capabilities,
     },
-    /// Asks for a task. The orchestrator answers at once, with a task or
-    /// with none and a time to ask again.
-    NextTask,
+    /// Asks for a task of a lane. The orchestrator answers at once, with a
+    /// task or with none and a time to ask again.
+    NextTask {
+        lane: Lane,
+    },
     /// Keeps a lease alive.
     Renew {
         lease: LeaseId,
@@ -74,20 +117,22 @@ pub enum WorkerRequest {
         cid: ContentId,
         offset: u64,
     },
-    /// Writes part of a frame's output, in order from offset 0. The last
-    /// chunk has `last = true`; the orchestrator then hashes what it got.
+    /// Writes part of an output, in order from offset 0. The last chunk has
+    /// `last = true`; the orchestrator then hashes what it got.
     UploadChunk {
         lease: LeaseId,
-        frame: u32,
+        output: u32,
         offset: u64,
         #[serde(with = "serde_bytes")]
         data: Vec<u8>,
         last: bool,
     },
-    /// Reports a finished task: every frame's output is uploaded.
+    /// Reports a finished task: every output is uploaded. `encoder` names
+    /// the encoder a transcode used, for the operator's view.
     Complete {
         lease: LeaseId,
-        outputs: Vec<FrameOutput>,
+        outputs: Vec<TaskOutput>,
+        encoder: Option<String>,
     },
     /// Reports a task that could not be done, with the reason.
     Fail {

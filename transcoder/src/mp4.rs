@@ -6,12 +6,13 @@
 //! repeating the last column and row; [`Mp4Info`] reports the encoded (even) size.
 
 use std::path::Path;
-use std::sync::Once;
 
 use ffmpeg::format::Pixel;
 use ffmpeg::software::scaling;
 use ffmpeg::{codec, encoder, format, frame, Dictionary, Packet, Rational};
 use ffmpeg_next as ffmpeg;
+
+use crate::init_ffmpeg;
 
 /// x264's speed/size trade-off; "medium" is x264's own default.
 const PRESET: &str = "medium";
@@ -62,18 +63,6 @@ pub enum TranscodeError {
 /// Labels an FFmpeg error with the step that failed.
 fn at(step: &'static str) -> impl FnOnce(ffmpeg::Error) -> TranscodeError {
     move |source| TranscodeError::Ffmpeg { step, source }
-}
-
-/// Initialises FFmpeg once per process and quietens its per-encode log chatter (x264's
-/// statistics) to warnings and errors.
-fn init_ffmpeg() -> Result<(), TranscodeError> {
-    static INIT: Once = Once::new();
-    let mut result = Ok(());
-    INIT.call_once(|| {
-        result = ffmpeg::init().map_err(at("initialising FFmpeg"));
-        ffmpeg::util::log::set_level(ffmpeg::util::log::Level::Warning);
-    });
-    result
 }
 
 /// Encodes `frames` (PNG files, in order, all the same size, 8-bit RGB or RGBA) at `fps` into an

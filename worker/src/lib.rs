@@ -4,7 +4,8 @@
 //! - [`network`]: the libp2p connection to the orchestrator and a [`network::Client`]
 //!   to send it requests.
 //! - [`scene_cache`]: scenes fetched once by content id, verified, kept on disk.
-//! - [`runner`]: the task loop: hello, next task, render, upload, report.
+//! - [`runner`]: the task loops: hello, then per lane next task, work, upload, report.
+//! - [`transcode`]: live work: a segment into its ladder's renditions.
 //!
 //! The binary (`main.rs`) only parses arguments and wires these together.
 
@@ -12,3 +13,4 @@ pub mod identity;
 pub mod network;
 pub mod runner;
 pub mod scene_cache;
+pub mod transcode;

@@ -12,20 +12,33 @@ use mosaic_worker::{identity, network, runner::Runner, scene_cache::SceneCache};
 use tracing::info;
 use tracing_subscriber::EnvFilter;
 
-/// Renders frames for a Mosaic orchestrator.
+/// Renders frames and transcodes live segments for a Mosaic orchestrator.
 #[derive(Parser, Debug)]
 #[command(name = "mosaic-worker", version, about)]
 struct Args {
     /// The orchestrator's full libp2p address, ending in /p2p/PEER_ID (it
     /// writes it to its data directory's p2p.addr).
-    #[arg(long, env = "MOSAIC_ORCHESTRATOR", value_name = "MULTIADDR")]
-    orchestrator: Multiaddr,
+    #[arg(
+        long,
+        env = "MOSAIC_ORCHESTRATOR",
+        value_name = "MULTIADDR",
+        required_unless_present = "list_encoders"
+    )]
+    orchestrator: Option<Multiaddr>,
     /// Where the worker keeps its identity key and its scene cache.
     #[arg(long, value_name = "DIR", default_value = "mosaic-worker-data")]
     data_dir: PathBuf,
     /// Render threads [default: every core].
     #[arg(long, value_name = "N")]
     threads: Option<NonZeroUsize>,
+    /// H.264 encoders to use for live work, in order of preference, from
+    /// those that work here (libx264, h264_nvenc); `none` keeps this worker
+    /// off live work [default: every one that works, NVENC first].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    encoders: Option<Vec<String>>,
+    /// Print which encoders work on this machine (and why not) and exit.
+    #[arg(long)]
+    list_encoders: bool,
 }
 
 #[tokio::main]
@@ -36,8 +49,20 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    let probes = transcoder::encoders::probe();
+    if args.list_encoders {
+        for p in &probes {
+            match &p.result {
+                Ok(()) => println!("{:<12} works", p.encoder.name()),
+                Err(reason) => println!("{:<12} unavailable: {reason}", p.encoder.name()),
+            }
+        }
+        return Ok(());
+    }
+    let address = args.orchestrator.clone().context("--orchestrator is required")?;
     // Checked before anything touches the disk, so a typo costs nothing.
-    let orchestrator = network::orchestrator_peer(&args.orchestrator)?;
+    let orchestrator = network::orchestrator_peer(&address)?;
+    let encoders = choose_encoders(&probes, args.encoders.as_deref())?;
 
     let keypair = identity::load_or_create(&args.data_dir)?;
     let threads = args
@@ -48,9 +73,15 @@ async fn main() -> anyhow::Result<()> {
         peer = %keypair.public().to_peer_id(),
         data_dir = %args.data_dir.display(),
         threads,
+        encoders = ?encoders.iter().map(|e| e.name()).collect::<Vec<_>>(),
         %orchestrator,
         "mosaic-worker starting"
     );
+    for p in &probes {
+        if let Err(reason) = &p.result {
+            info!(encoder = p.encoder.name(), %reason, "encoder unavailable");
+        }
+    }
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -58,11 +89,40 @@ async fn main() -> anyhow::Result<()> {
         .build()
         .context("cannot start the render threads")?;
     let cache = SceneCache::new(args.data_dir.join("scenes"), renderer::Limits::default());
-    let client = network::spawn(keypair, args.orchestrator)?;
+    let client = network::spawn(keypair, address)?;
+    let runner = Runner::new(client, cache, pool, encoders, args.data_dir.join("transcode"));
 
     tokio::select! {
-        () = Runner::new(client, cache, pool).run() => {}
+        () = runner.run() => {}
         _ = tokio::signal::ctrl_c() => info!("interrupted; the orchestrator requeues any task we held"),
     }
     Ok(())
+}
+
+/// The encoders to announce: those asked for (in that order) or every one
+/// that works; an asked-for encoder that does not work here is an error.
+fn choose_encoders(
+    probes: &[transcoder::encoders::Probe],
+    asked: Option<&[String]>,
+) -> anyhow::Result<Vec<&'static dyn transcoder::H264Encoder>> {
+    let working = || probes.iter().filter(|p| p.result.is_ok()).map(|p| p.encoder);
+    let Some(asked) = asked else { return Ok(working().collect()) };
+    if asked.iter().any(|a| a == "none") {
+        return Ok(Vec::new());
+    }
+    asked
+        .iter()
+        .map(|name| {
+            let probe = probes.iter().find(|p| p.encoder.name() == name).with_context(|| {
+                let known: Vec<&str> = probes.iter().map(|p| p.encoder.name()).collect();
+                format!("unknown encoder {name:?}: choose from {} or none", known.join(", "))
+            })?;
+            match &probe.result {
+                Ok(()) => Ok(probe.encoder),
+                Err(reason) => {
+                    anyhow::bail!("encoder {name} does not work on this machine: {reason}")
+                }
+            }
+        })
+        .collect()
 }

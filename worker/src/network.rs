@@ -347,7 +347,8 @@ mod tests {
         let address: Multiaddr = format!("/ip4/127.0.0.1/tcp/1/p2p/{peer}").parse().unwrap();
         let client = spawn(Keypair::generate_ed25519(), address).unwrap();
         assert_eq!(client.link(), Link::Down);
-        let answer = client.request(WorkerRequest::NextTask).await;
+        let answer =
+            client.request(WorkerRequest::NextTask { lane: protocol::wire::Lane::Render }).await;
         assert_eq!(answer, Err(RequestError::NotConnected));
     }
 }

@@ -1,18 +1,22 @@
-//! The task loop: say hello, ask for work, render a task's frames, upload
-//! them, report. It never reports a frame it did not render and check, and
-//! never keeps working on a task whose lease is lost or whose connection is
-//! gone (the orchestrator has requeued it by then).
+//! The task loops: say hello, then in each lane (render, and live when the
+//! node has an encoder) ask for work, do it, upload the outputs, report. A
+//! long render never holds up a live segment: the lanes run side by side.
+//! It never reports an output it did not make and check, and never keeps
+//! working on a task whose lease is lost or whose connection is gone (the
+//! orchestrator has requeued it by then).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use protocol::wire::{
-    Capabilities, FrameOutput, OrchestratorResponse, TaskAssignment, WorkerRequest, BLOB_CHUNK,
+    Capabilities, Lane, OrchestratorResponse, RenderWork, TaskAssignment, TaskOutput, Work,
+    WorkerRequest, BLOB_CHUNK,
 };
 use protocol::{ContentId, ImageFormat, LeaseId, RenderSettings};
 use renderer::{RenderOptions, SceneAsset};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Mutex};
 use tracing::{debug, info, warn};
+use transcoder::H264Encoder;
 
 use crate::network::{Client, RequestError};
 use crate::scene_cache::{FetchError, SceneCache, SceneCacheError};
@@ -26,14 +30,14 @@ const MAX_IDLE_WAIT: Duration = Duration::from_secs(10);
 const MIN_RENEW_PERIOD: Duration = Duration::from_millis(100);
 
 /// What this worker announces in its hello.
-pub fn capabilities(threads: usize) -> Capabilities {
+pub fn capabilities(threads: usize, encoders: &[&'static dyn H264Encoder]) -> Capabilities {
     let cpu_cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     Capabilities {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         cpu_cores: cpu_cores as u32,
         threads: threads as u32,
         render_backends: RENDER_BACKENDS.iter().map(|s| s.to_string()).collect(),
-        encoders: Vec::new(),
+        encoders: encoders.iter().map(|e| e.name().to_owned()).collect(),
     }
 }
 
@@ -64,20 +68,39 @@ impl From<SceneCacheError> for TaskError {
 /// Runs tasks for one orchestrator, forever.
 pub struct Runner {
     client: Client,
-    cache: SceneCache,
+    cache: Mutex<SceneCache>,
     pool: Arc<rayon::ThreadPool>,
     capabilities: Capabilities,
+    /// The encoder live segments are transcoded with (the fastest that
+    /// works here); `None` keeps this worker off live work.
+    encoder: Option<&'static dyn H264Encoder>,
+    /// Where segments and renditions are written while they are worked on.
+    scratch: std::path::PathBuf,
 }
 
 impl Runner {
-    pub fn new(client: Client, cache: SceneCache, pool: rayon::ThreadPool) -> Self {
-        let capabilities = capabilities(pool.current_num_threads());
-        Self { client, cache, pool: Arc::new(pool), capabilities }
+    /// `encoders` are those that work on this machine, fastest first.
+    pub fn new(
+        client: Client,
+        cache: SceneCache,
+        pool: rayon::ThreadPool,
+        encoders: Vec<&'static dyn H264Encoder>,
+        scratch: std::path::PathBuf,
+    ) -> Self {
+        let capabilities = capabilities(pool.current_num_threads(), &encoders);
+        Self {
+            client,
+            cache: Mutex::new(cache),
+            pool: Arc::new(pool),
+            capabilities,
+            encoder: encoders.first().copied(),
+            scratch,
+        }
     }
 
     /// Connects, works, and after any lost connection waits for the next
     /// one and starts again with a hello.
-    pub async fn run(mut self) {
+    pub async fn run(self) {
         loop {
             let generation = match self.client.connected().await {
                 Ok(generation) => generation,
@@ -95,12 +118,12 @@ impl Runner {
         }
     }
 
-    /// Hello, then tasks until a request fails.
-    async fn session(&mut self, generation: u64) -> Result<(), RequestError> {
+    /// Hello, then each lane's tasks until a request fails.
+    async fn session(&self, generation: u64) -> Result<(), RequestError> {
         let hello = WorkerRequest::Hello { capabilities: self.capabilities.clone() };
         match self.client.request(hello).await? {
             OrchestratorResponse::Welcome { orchestrator_version } => {
-                info!(%orchestrator_version, "welcomed by the orchestrator");
+                info!(%orchestrator_version, encoders = ?self.capabilities.encoders, "welcomed by the orchestrator");
             }
             OrchestratorResponse::Rejected { reason } => {
                 warn!(%reason, "the orchestrator refused our hello");
@@ -110,16 +133,26 @@ impl Runner {
                 return Err(RequestError::Protocol(format!("hello answered with {other:?}")));
             }
         }
+        let render = self.lane(Lane::Render, generation);
+        match self.encoder {
+            Some(_) => tokio::try_join!(render, self.lane(Lane::Live, generation)).map(|_| ()),
+            None => render.await,
+        }
+    }
+
+    /// Takes and runs the tasks of one lane until a request fails.
+    async fn lane(&self, lane: Lane, generation: u64) -> Result<(), RequestError> {
         loop {
-            match self.client.request(WorkerRequest::NextTask).await? {
+            match self.client.request(WorkerRequest::NextTask { lane }).await? {
                 OrchestratorResponse::Task(task) => self.run_task(task, generation).await?,
                 OrchestratorResponse::NoTask { retry_after_ms } => {
                     tokio::time::sleep(Duration::from_millis(retry_after_ms).min(MAX_IDLE_WAIT))
                         .await;
                 }
                 OrchestratorResponse::Rejected { reason } => {
-                    warn!(%reason, "the orchestrator refused to hand out work");
-                    return Ok(());
+                    return Err(RequestError::Protocol(format!(
+                        "the orchestrator refused to hand out work: {reason}"
+                    )));
                 }
                 other => {
                     return Err(RequestError::Protocol(format!(
@@ -132,23 +165,11 @@ impl Runner {
 
     /// Runs one task with its lease renewed alongside, and reports how it
     /// went. Only a network failure is passed up.
-    async fn run_task(
-        &mut self,
-        task: TaskAssignment,
-        generation: u64,
-    ) -> Result<(), RequestError> {
+    async fn run_task(&self, task: TaskAssignment, generation: u64) -> Result<(), RequestError> {
         let started = Instant::now();
         let lease = task.lease;
-        info!(
-            task = %task.task,
-            job = %task.job,
-            lease = %lease,
-            frames = ?task.frames,
-            scene = %task.scene,
-            size = %task.settings.size(),
-            spp = task.settings.spp,
-            "task assigned"
-        );
+        let name = describe(&task.work);
+        info!(lease = %lease, task = %name, "task assigned");
 
         let (lost_tx, lost_rx) = oneshot::channel();
         let renew_period = Duration::from_millis(task.lease_ms / 3).max(MIN_RENEW_PERIOD);
@@ -165,49 +186,72 @@ impl Runner {
 
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match outcome {
-            Ok(outputs) => {
-                let frames = outputs.len();
-                match self.client.request(WorkerRequest::Complete { lease, outputs }).await? {
+            Ok((outputs, encoder)) => {
+                let count = outputs.len();
+                let complete = WorkerRequest::Complete { lease, outputs, encoder };
+                match self.client.request(complete).await? {
                     OrchestratorResponse::Accepted => {
-                        info!(task = %task.task, frames, ms = elapsed_ms, "task done");
+                        info!(task = %name, outputs = count, ms = elapsed_ms, "task done");
                     }
                     OrchestratorResponse::Rejected { reason } => {
-                        warn!(task = %task.task, %reason, "the orchestrator rejected the task's result");
+                        warn!(task = %name, %reason, "the orchestrator rejected the task's result");
                     }
                     other => {
-                        warn!(task = %task.task, answer = ?other, "unexpected answer to complete")
+                        warn!(task = %name, answer = ?other, "unexpected answer to complete")
                     }
                 }
             }
             Err(TaskError::Failed(reason)) => {
-                warn!(task = %task.task, %reason, ms = elapsed_ms, "task failed");
+                warn!(task = %name, %reason, ms = elapsed_ms, "task failed");
                 let fail = WorkerRequest::Fail { lease, reason };
                 match self.client.request(fail).await? {
                     OrchestratorResponse::Accepted => {}
                     other => {
-                        warn!(task = %task.task, answer = ?other, "failure report not accepted")
+                        warn!(task = %name, answer = ?other, "failure report not accepted")
                     }
                 }
             }
             Err(TaskError::LeaseLost(reason)) => {
-                warn!(task = %task.task, %reason, "abandoning task: the orchestrator took it back");
+                warn!(task = %name, %reason, "abandoning task: the orchestrator took it back");
             }
             Err(TaskError::Network(e)) => {
-                warn!(task = %task.task, error = %e, "abandoning task: connection trouble");
+                warn!(task = %name, error = %e, "abandoning task: connection trouble");
                 return Err(e);
             }
         }
         Ok(())
     }
 
-    /// Fetches the scene, renders, checks and uploads each frame.
-    async fn execute(&mut self, task: &TaskAssignment) -> Result<Vec<FrameOutput>, TaskError> {
-        let asset = self.cache.asset(&self.client, task.scene).await?;
+    /// Does a task's work: its outputs, uploaded, and the encoder used.
+    async fn execute(
+        &self,
+        task: &TaskAssignment,
+    ) -> Result<(Vec<TaskOutput>, Option<String>), TaskError> {
+        match &task.work {
+            Work::Render(work) => Ok((self.render(work, task.lease).await?, None)),
+            Work::Transcode(work) => {
+                let encoder = self.encoder.ok_or_else(|| {
+                    TaskError::Failed("this worker has no encoder for live work".into())
+                })?;
+                let outputs =
+                    crate::transcode::run(&self.client, work, task.lease, encoder, &self.scratch)
+                        .await?;
+                Ok((outputs, Some(encoder.name().to_owned())))
+            }
+        }
+    }
 
-        let mut outputs = Vec::with_capacity(task.frames.len());
-        for &frame in &task.frames {
+    /// Fetches the scene, renders, checks and uploads each frame.
+    async fn render(
+        &self,
+        work: &RenderWork,
+        lease: LeaseId,
+    ) -> Result<Vec<TaskOutput>, TaskError> {
+        let asset = self.cache.lock().await.asset(&self.client, work.scene).await?;
+        let mut outputs = Vec::with_capacity(work.frames.len());
+        for &frame in &work.frames {
             let started = Instant::now();
-            let (asset, settings, pool) = (asset.clone(), task.settings.clone(), self.pool.clone());
+            let (asset, settings, pool) = (asset.clone(), work.settings.clone(), self.pool.clone());
             let bytes =
                 tokio::task::spawn_blocking(move || render_frame(&asset, &settings, frame, &pool))
                     .await
@@ -216,9 +260,9 @@ impl Runner {
                     })?
                     .map_err(TaskError::Failed)?;
             let render_ms = started.elapsed().as_millis() as u64;
-            let cid = upload_frame(&self.client, task.lease, frame, &bytes).await?;
+            let cid = upload_output(&self.client, lease, frame, &bytes).await?;
             info!(
-                task = %task.task,
+                task = %work.task,
                 frame,
                 bytes = bytes.len(),
                 render_ms,
@@ -226,9 +270,24 @@ impl Runner {
                 cid = %cid,
                 "frame rendered and uploaded"
             );
-            outputs.push(FrameOutput { frame, cid });
+            outputs.push(TaskOutput { output: frame, cid });
         }
         Ok(outputs)
+    }
+}
+
+/// A task in a log line: `job 3 task 7 frames [1, 2]` or `studio segment 12`.
+fn describe(work: &Work) -> String {
+    match work {
+        Work::Render(w) => format!(
+            "job {} task {} frames {:?} ({}, {} spp)",
+            w.job,
+            w.task,
+            w.frames,
+            w.settings.size(),
+            w.settings.spp
+        ),
+        Work::Transcode(w) => format!("{} segment {}", w.stream, w.sequence),
     }
 }
 
@@ -303,39 +362,42 @@ pub fn upload_chunks(bytes: &[u8]) -> impl Iterator<Item = (u64, &[u8], bool)> {
     })
 }
 
-/// Uploads one frame's bytes in order and returns the cid, after checking
-/// that the orchestrator's hash of what it received matches ours.
-pub async fn upload_frame(
+/// Uploads one output's bytes (a frame, a rendition) in order and returns
+/// the cid, after checking that the orchestrator's hash of what it received
+/// matches ours.
+pub async fn upload_output(
     client: &Client,
     lease: LeaseId,
-    frame: u32,
+    output: u32,
     bytes: &[u8],
 ) -> Result<ContentId, TaskError> {
     let ours = ContentId::of(bytes);
     for (offset, data, last) in upload_chunks(bytes) {
         let request =
-            WorkerRequest::UploadChunk { lease, frame, offset, data: data.to_vec(), last };
+            WorkerRequest::UploadChunk { lease, output, offset, data: data.to_vec(), last };
         match client.request(request).await? {
             OrchestratorResponse::ChunkStored { cid: Some(theirs) } if last => {
                 if theirs != ours {
                     return Err(TaskError::Failed(format!(
-                        "frame {frame}: the orchestrator stored {theirs}, we sent {ours}"
+                        "output {output}: the orchestrator stored {theirs}, we sent {ours}"
                     )));
                 }
             }
             OrchestratorResponse::ChunkStored { cid: None } if !last => {}
             OrchestratorResponse::ChunkStored { cid } => {
                 return Err(TaskError::Failed(format!(
-                    "frame {frame}: upload chunk at {offset} (last: {last}) answered with cid {cid:?}"
+                    "output {output}: upload chunk at {offset} (last: {last}) answered with cid {cid:?}"
                 )));
             }
             OrchestratorResponse::LeaseLost { reason } => return Err(TaskError::LeaseLost(reason)),
             OrchestratorResponse::Rejected { reason } => {
-                return Err(TaskError::Failed(format!("frame {frame}: upload refused: {reason}")));
+                return Err(TaskError::Failed(format!(
+                    "output {output}: upload refused: {reason}"
+                )));
             }
             other => {
                 return Err(TaskError::Failed(format!(
-                    "frame {frame}: upload answered with {other:?}"
+                    "output {output}: upload answered with {other:?}"
                 )));
             }
         }
@@ -367,11 +429,13 @@ mod tests {
     }
 
     #[test]
-    fn capabilities_name_the_cpu_backend_and_threads() {
-        let caps = capabilities(3);
+    fn capabilities_name_the_cpu_backend_threads_and_encoders() {
+        let caps = capabilities(3, &[]);
         assert_eq!(caps.threads, 3);
         assert!(caps.cpu_cores >= 1);
         assert_eq!(caps.render_backends, vec!["cpu-pathtracer".to_owned()]);
         assert!(caps.encoders.is_empty());
+        let caps = capabilities(1, &[&transcoder::encoders::Libx264]);
+        assert_eq!(caps.encoders, vec!["libx264".to_owned()]);
     }
 }

@@ -9,9 +9,9 @@ use std::time::Duration;
 use common::{connect, pattern, Reply, Responder};
 use libp2p::identity::Keypair;
 use mosaic_worker::network::{Link, RequestError};
-use mosaic_worker::runner::{upload_frame, TaskError};
+use mosaic_worker::runner::{upload_output, TaskError};
 use mosaic_worker::scene_cache::{fetch_blob, FetchError, SceneCache, SceneCacheError};
-use protocol::wire::{OrchestratorResponse, WorkerRequest, BLOB_CHUNK};
+use protocol::wire::{Lane, OrchestratorResponse, WorkerRequest, BLOB_CHUNK};
 use protocol::{ContentId, LeaseId};
 
 /// Answers `FetchBlob` from `blob`, like the orchestrator's blob store.
@@ -138,15 +138,15 @@ async fn a_frame_is_uploaded_in_chunks_ending_with_last() {
     let client = connect(&responder).await;
     let frame = pattern(2 * BLOB_CHUNK + 1);
 
-    let cid = upload_frame(&client, LeaseId(7), 3, &frame).await.unwrap();
+    let cid = upload_output(&client, LeaseId(7), 3, &frame).await.unwrap();
     assert_eq!(cid, ContentId::of(&frame));
 
     let shape: Vec<(LeaseId, u32, u64, usize, bool)> = responder
         .requests()
         .into_iter()
         .map(|r| match r {
-            WorkerRequest::UploadChunk { lease, frame, offset, data, last } => {
-                (lease, frame, offset, data.len(), last)
+            WorkerRequest::UploadChunk { lease, output, offset, data, last } => {
+                (lease, output, offset, data.len(), last)
             }
             other => panic!("unexpected request {other:?}"),
         })
@@ -166,7 +166,7 @@ async fn a_frame_is_uploaded_in_chunks_ending_with_last() {
 async fn an_upload_the_orchestrator_hashes_differently_is_an_error() {
     let responder = Responder::start(Keypair::generate_ed25519(), 0, collect_uploads(true)).await;
     let client = connect(&responder).await;
-    let err = upload_frame(&client, LeaseId(1), 1, &pattern(1000)).await.unwrap_err();
+    let err = upload_output(&client, LeaseId(1), 1, &pattern(1000)).await.unwrap_err();
     assert!(matches!(err, TaskError::Failed(ref m) if m.contains("stored")), "{err}");
 }
 
@@ -178,12 +178,15 @@ async fn the_worker_reconnects_when_the_orchestrator_comes_back() {
     let port = first.port();
     let client = connect(&first).await;
     assert_eq!(client.link(), Link::Up { generation: 1 });
-    assert!(client.request(WorkerRequest::NextTask).await.is_ok());
+    assert!(client.request(WorkerRequest::NextTask { lane: Lane::Render }).await.is_ok());
 
     // Killed: the link goes down and requests fail fast, not after a timeout.
     first.kill().await;
     tokio::time::timeout(Duration::from_secs(10), client.link_lost(1)).await.unwrap();
-    assert_eq!(client.request(WorkerRequest::NextTask).await, Err(RequestError::NotConnected));
+    assert_eq!(
+        client.request(WorkerRequest::NextTask { lane: Lane::Render }).await,
+        Err(RequestError::NotConnected)
+    );
 
     // Down for a while (the worker keeps redialling), then back on the
     // same address with the same identity.
@@ -195,7 +198,7 @@ async fn the_worker_reconnects_when_the_orchestrator_comes_back() {
         .unwrap();
     assert_eq!(generation, 2);
     assert_eq!(
-        client.request(WorkerRequest::NextTask).await,
+        client.request(WorkerRequest::NextTask { lane: Lane::Render }).await,
         Ok(OrchestratorResponse::NoTask { retry_after_ms: 1 })
     );
     assert_eq!(second.requests().len(), 1);

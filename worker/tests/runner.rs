@@ -13,7 +13,9 @@ use libp2p::identity::Keypair;
 use mosaic_worker::network;
 use mosaic_worker::runner::Runner;
 use mosaic_worker::scene_cache::SceneCache;
-use protocol::wire::{OrchestratorResponse, TaskAssignment, WorkerRequest, BLOB_CHUNK};
+use protocol::wire::{
+    Lane, OrchestratorResponse, RenderWork, TaskAssignment, Work, WorkerRequest, BLOB_CHUNK,
+};
 use protocol::{ContentId, ImageFormat, JobId, LeaseId, RenderSettings, TaskId};
 use tokio::sync::mpsc;
 
@@ -26,14 +28,16 @@ fn assignment(
     lease_ms: u64,
 ) -> TaskAssignment {
     TaskAssignment {
-        task: TaskId(1),
         lease: LEASE,
         lease_ms,
-        job: JobId(1),
-        scene: ContentId::of(scene),
-        scene_bytes: scene.len() as u64,
-        frames,
-        settings,
+        work: Work::Render(RenderWork {
+            task: TaskId(1),
+            job: JobId(1),
+            scene: ContentId::of(scene),
+            scene_bytes: scene.len() as u64,
+            frames,
+            settings,
+        }),
     }
 }
 
@@ -75,12 +79,15 @@ fn one_task_farm(
         WorkerRequest::Hello { capabilities } => {
             assert_eq!(capabilities.render_backends, vec!["cpu-pathtracer".to_owned()]);
             assert_eq!(capabilities.threads, 2);
+            assert!(capabilities.encoders.is_empty(), "started without encoders");
             Reply::now(OrchestratorResponse::Welcome { orchestrator_version: "test".to_owned() })
         }
-        WorkerRequest::NextTask => Reply::now(match task.take() {
-            Some(task) => OrchestratorResponse::Task(task),
-            None => OrchestratorResponse::NoTask { retry_after_ms: 50 },
-        }),
+        WorkerRequest::NextTask { lane } => {
+            Reply::now(match task.take().filter(|_| *lane == Lane::Render) {
+                Some(task) => OrchestratorResponse::Task(task),
+                None => OrchestratorResponse::NoTask { retry_after_ms: 50 },
+            })
+        }
         WorkerRequest::Renew { .. } => Reply::now(renewal.clone()),
         WorkerRequest::FetchBlob { offset, .. } => {
             let start = (*offset as usize).min(scene.len());
@@ -91,7 +98,7 @@ fn one_task_farm(
             };
             Reply::after(chunk, fetch_delay)
         }
-        WorkerRequest::UploadChunk { frame, offset, data, last, .. } => {
+        WorkerRequest::UploadChunk { output: frame, offset, data, last, .. } => {
             assert_eq!(*offset as usize, upload.len());
             upload.extend_from_slice(data);
             let cid = last.then(|| {
@@ -114,7 +121,8 @@ async fn start_worker(responder: &Responder, data: &std::path::Path) {
     let client = network::spawn(Keypair::generate_ed25519(), responder.address.clone()).unwrap();
     let cache = SceneCache::new(data.join("scenes"), renderer::Limits::default());
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-    tokio::spawn(Runner::new(client, cache, pool).run());
+    let scratch = data.join("transcode");
+    tokio::spawn(Runner::new(client, cache, pool, Vec::new(), scratch).run());
 }
 
 async fn next_report(reports: &mut mpsc::UnboundedReceiver<WorkerRequest>) -> WorkerRequest {
@@ -135,15 +143,17 @@ async fn a_task_is_rendered_uploaded_and_completed() {
     let data = tempfile::tempdir().unwrap();
     start_worker(&responder, data.path()).await;
 
-    let WorkerRequest::Complete { lease, outputs } = next_report(&mut reports).await else {
+    let WorkerRequest::Complete { lease, outputs, encoder } = next_report(&mut reports).await
+    else {
         panic!("expected Complete");
     };
     assert_eq!(lease, LEASE);
+    assert_eq!(encoder, None, "a render names no encoder");
     let uploads = farm.uploads.lock().unwrap().clone();
-    assert_eq!(outputs.iter().map(|o| o.frame).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(outputs.iter().map(|o| o.output).collect::<Vec<_>>(), vec![1, 2, 3]);
     assert_eq!(uploads.len(), 3);
     for (output, (frame, bytes)) in outputs.iter().zip(&uploads) {
-        assert_eq!(output.frame, *frame);
+        assert_eq!(output.output, *frame);
         assert_eq!(output.cid, ContentId::of(bytes));
         assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "frame {frame} is not a PNG");
     }
@@ -224,7 +234,9 @@ async fn a_lost_lease_abandons_the_task_without_a_report() {
             let requests = responder.requests();
             let renewed = requests.iter().position(|r| matches!(r, WorkerRequest::Renew { .. }));
             let asked_again = requests.iter().enumerate().any(|(i, r)| {
-                matches!(r, WorkerRequest::NextTask) && Some(i) > renewed && renewed.is_some()
+                matches!(r, WorkerRequest::NextTask { .. })
+                    && Some(i) > renewed
+                    && renewed.is_some()
             });
             if asked_again {
                 break;

@@ -182,6 +182,11 @@ impl LiveSegmenter {
         })
     }
 
+    /// Whether a segment is being built (the first keyframe has arrived).
+    pub fn has_open_segment(&self) -> bool {
+        self.open.is_some()
+    }
+
     fn relative(&mut self, ms: i64) -> i64 {
         ms - *self.base_ms.get_or_insert(ms)
     }
