@@ -187,6 +187,12 @@ impl Client {
         decode(response, "POST", path)
     }
 
+    pub fn delete_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let response =
+            self.check("DELETE", path, self.request(&self.agent, "DELETE", path).call())?;
+        decode(response, "DELETE", path)
+    }
+
     pub fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         let response = self.check("POST", path, self.request(&self.agent, "POST", path).call())?;
         decode(response, "POST", path)

@@ -1,6 +1,7 @@
 //! The `mosaic` command: submit renders to an orchestrator, follow and cancel
-//! jobs, fetch their frames and video, list workers, and benchmark the path
-//! tracer against Cycles.
+//! jobs, fetch their frames and video, manage live streams, list workers,
+//! and benchmark the path tracer against Cycles and the transcoder against
+//! the ffmpeg CLI.
 //!
 //! A thin binary over the libraries (protocol, renderer, samples): argument
 //! parsing here, one module per command. Results go to stdout, progress and
@@ -12,6 +13,7 @@ mod fetch;
 mod jobs;
 mod output;
 mod render;
+mod streams;
 mod workers;
 
 use std::path::PathBuf;
@@ -22,7 +24,11 @@ use clap::{Parser, Subcommand};
 use protocol::JobId;
 
 #[derive(Parser, Debug)]
-#[command(name = "mosaic", version, about = "Render glTF scenes on a Mosaic farm")]
+#[command(
+    name = "mosaic",
+    version,
+    about = "Render glTF scenes and transcode live streams on a Mosaic farm"
+)]
 struct Cli {
     /// The orchestrator's HTTP address.
     #[arg(
@@ -84,6 +90,14 @@ enum Command {
     Cancel {
         job: JobId,
         /// Print one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Live streams: list them, or add, show or remove one.
+    Streams {
+        #[command(subcommand)]
+        command: Option<streams::StreamsCommand>,
+        /// Print JSON on stdout.
         #[arg(long)]
         json: bool,
     },
@@ -157,6 +171,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             jobs::cancel(&connect()?, *job, *json).map(|()| ExitCode::SUCCESS)
         }
         Command::Workers { json } => workers::list(&connect()?, *json).map(|()| ExitCode::SUCCESS),
+        Command::Streams { command, json } => {
+            streams::run(&connect()?, command.as_ref(), *json).map(|()| ExitCode::SUCCESS)
+        }
         Command::Bench { command: BenchCommand::Render(args) } => {
             bench::render(args).map(|()| ExitCode::SUCCESS)
         }

@@ -27,6 +27,7 @@ pub fn workers_table(workers: &[WorkerInfo], now: i64) -> String {
         ("CONNECTED", Align::Left),
         ("CORES/THREADS", Align::Right),
         ("BACKENDS", Align::Left),
+        ("ENCODERS", Align::Left),
         ("DONE", Align::Right),
         ("FAILED", Align::Right),
         ("LAST SEEN", Align::Right),
@@ -42,6 +43,7 @@ pub fn workers_table(workers: &[WorkerInfo], now: i64) -> String {
             } else {
                 caps.render_backends.join(",")
             },
+            if caps.encoders.is_empty() { "-".to_owned() } else { caps.encoders.join(",") },
             worker.tasks_done.to_string(),
             worker.tasks_failed.to_string(),
             format!("{} ago", age(now - worker.last_seen)),
@@ -73,7 +75,8 @@ mod tests {
         };
         let text = workers_table(&[worker], 100);
         let row = text.lines().nth(1).unwrap();
-        for part in ["…12345678", "yes", "16/8", "cpu-pathtracer", "12", "1", "5s ago"] {
+        for part in ["…12345678", "yes", "16/8", "cpu-pathtracer", "libx264", "12", "1", "5s ago"]
+        {
             assert!(row.contains(part), "{part} missing from {row:?}");
         }
     }

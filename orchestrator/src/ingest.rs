@@ -26,6 +26,8 @@ use crate::farm::{Farm, FarmError, PublishRefusal, Publisher};
 const READ_CHUNK: usize = 64 * 1024;
 /// The RTMP application publishers must use: `rtmp://host/live/KEY`.
 const APP: &str = "live";
+/// How long a refused client has to read why.
+const LINGER: Duration = Duration::from_secs(2);
 
 #[derive(Clone, Debug)]
 pub struct IngestSettings {
@@ -137,14 +139,24 @@ impl Connection {
         Ok(())
     }
 
-    /// Tells the client why, and closes.
+    /// Tells the client why, and closes. A publisher reads what the server
+    /// says between its writes, so the connection stays open (its input
+    /// dropped) for up to [`LINGER`] or until the client hangs up: closed at
+    /// once, the client would see a broken pipe instead of the reason.
     async fn refuse(mut self, code: &str, description: &str) {
         self.session.reject(code, description);
-        let _ = tokio::time::timeout(Duration::from_secs(2), async {
-            let _ = self.flush().await;
-            let _ = self.socket.shutdown().await;
+        let _ = tokio::time::timeout(LINGER, async {
+            if self.flush().await.is_err() {
+                return;
+            }
+            while let Ok(n) = self.socket.read(&mut self.buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
         })
         .await;
+        let _ = self.socket.shutdown().await;
     }
 }
 

@@ -66,7 +66,7 @@ pub struct Process {
 }
 
 impl Process {
-    fn spawn(name: &str, cmd: &mut Command, log: PathBuf) -> Process {
+    pub fn spawn(name: &str, cmd: &mut Command, log: PathBuf) -> Process {
         let out = fs::File::create(&log).expect("create log");
         let err = out.try_clone().expect("clone log");
         let child = cmd
@@ -91,6 +91,24 @@ impl Process {
         matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)))
     }
 
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Waits for the process to exit by itself; panics after `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+        let name = self.name.clone();
+        let child = self.child.as_mut().expect("the process was killed");
+        wait_for(&format!("{name} to exit"), timeout, || child.try_wait().unwrap())
+    }
+
+    /// Sends a signal (`STOP`, `CONT`, `KILL`...) with kill(1).
+    pub fn signal(&self, signal: &str) {
+        let pid = self.pid().expect("the process was killed");
+        let status = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status();
+        assert!(status.is_ok_and(|s| s.success()), "kill -{signal} {pid}");
+    }
+
     pub fn log_text(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -113,6 +131,8 @@ pub struct Orchestrator {
     pub dir: PathBuf,
     pub url: String,
     pub p2p: String,
+    /// `rtmp://127.0.0.1:PORT`
+    pub rtmp: String,
 }
 
 impl Orchestrator {
@@ -133,7 +153,7 @@ impl Orchestrator {
 
     fn start_with(dir: &Path, p2p: &str, extra_config: &str) -> Orchestrator {
         fs::create_dir_all(dir).unwrap();
-        for stale in ["http.addr", "p2p.addr"] {
+        for stale in ["http.addr", "p2p.addr", "rtmp.addr"] {
             let _ = fs::remove_file(dir.join(stale));
         }
         let config = dir.join("test.toml");
@@ -146,7 +166,7 @@ impl Orchestrator {
                 .arg(&config)
                 .arg("--data-dir")
                 .arg(dir)
-                .args(["--http", "127.0.0.1:0", "--p2p", p2p]),
+                .args(["--http", "127.0.0.1:0", "--p2p", p2p, "--rtmp", "127.0.0.1:0"]),
             dir.with_extension(format!("{n}.log")),
         );
         let read = |name: &str| {
@@ -160,7 +180,8 @@ impl Orchestrator {
         };
         let http = read("http.addr");
         let p2p = read("p2p.addr");
-        Orchestrator { process, dir: dir.to_owned(), url: format!("http://{http}"), p2p }
+        let rtmp = format!("rtmp://{}", read("rtmp.addr"));
+        Orchestrator { process, dir: dir.to_owned(), url: format!("http://{http}"), p2p, rtmp }
     }
 
     pub fn token_file(&self) -> PathBuf {
@@ -297,6 +318,41 @@ pub fn http_post(url: &str, token: &str, body: &[u8]) -> (u16, String) {
         Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
         Err(e) => panic!("POST {url}: {e}"),
     }
+}
+
+/// A GET's status, the response headers named in `headers`, and the body.
+pub fn http_get_with_headers(url: &str, headers: &[&str]) -> (u16, Vec<Option<String>>, Vec<u8>) {
+    let read = |r: ureq::Response| {
+        let values = headers.iter().map(|h| r.header(h).map(str::to_owned)).collect();
+        let mut body = Vec::new();
+        r.into_reader().read_to_end(&mut body).unwrap();
+        (values, body)
+    };
+    match ureq::get(url).call() {
+        Ok(r) => {
+            let status = r.status();
+            let (values, body) = read(r);
+            (status, values, body)
+        }
+        Err(ureq::Error::Status(code, r)) => {
+            let (values, body) = read(r);
+            (code, values, body)
+        }
+        Err(e) => panic!("GET {url}: {e}"),
+    }
+}
+
+/// ffprobe's JSON about `input` (a file or a URL), with the given
+/// `-show_*` arguments; panics on any complaint.
+pub fn ffprobe(input: &str, args: &[&str]) -> Value {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-of", "json"])
+        .args(args)
+        .arg(input)
+        .output()
+        .expect("run ffprobe (apt-get install ffmpeg)");
+    assert!(out.status.success(), "ffprobe {input}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 pub fn http_get(url: &str, token: Option<&str>) -> (u16, Vec<u8>) {

@@ -132,13 +132,21 @@ fn decode(
     out: &SyncSender<Item>,
 ) -> Result<u32, SegmentError> {
     let mut frames = 0;
+    let mut last_pts: Option<i64> = None;
     let mut send_frames = |decoder: &mut decoder::Video| -> Result<(), SegmentError> {
         let mut decoded = frame::Video::empty();
         while decoder.receive_frame(&mut decoded).is_ok() {
             // The encoder picks its own frame types: a source I-frame must
             // not force one.
             decoded.set_kind(picture::Type::None);
-            let pts = decoded.timestamp();
+            // Encoders and muxers need strictly increasing timestamps; a
+            // source that repeats one gets it nudged by a tick.
+            let pts = match (decoded.timestamp(), last_pts) {
+                (Some(t), Some(last)) if t <= last => Some(last + 1),
+                (None, Some(last)) => Some(last + 1),
+                (t, _) => t,
+            };
+            last_pts = pts.or(last_pts);
             decoded.set_pts(pts);
             let item =
                 Item::Video(Arc::new(std::mem::replace(&mut decoded, frame::Video::empty())));

@@ -49,7 +49,7 @@ pub fn video(tag: &[u8]) -> Result<VideoPacket<'_>, FlvError> {
     let codec = first & 0x0f;
     if codec != 7 {
         let name = match codec {
-            2 => "Sorenson H.263 (FLV1)",
+            2 => "Sorenson H.263 / FLV1",
             3 => "Screen Video",
             4 => "On2 VP6",
             5 => "On2 VP6 with alpha",

@@ -246,8 +246,16 @@ impl LiveSegmenter {
                 }
             }
         }
-        self.last_video_dts_ms = Some(dts);
+        // Some publishers stamp two frames with the same millisecond (or
+        // step back by one): decode order must strictly advance, and a
+        // picture is never shown before it is decoded.
         let pts = dts + i64::from(cts);
+        if let Some(last) = self.last_video_dts_ms {
+            dts = dts.max(last + 1);
+        }
+        let pts = pts.max(dts);
+        let cts = pts - dts;
+        self.last_video_dts_ms = Some(dts);
         let max_gap = self.settings.max_keyframe_interval.as_millis() as i64;
 
         let mut finished = None;
@@ -275,7 +283,7 @@ impl LiveSegmenter {
                 }
             }
         }
-        self.write_video(dts, i64::from(cts), keyframe, data)?;
+        self.write_video(dts, cts, keyframe, data)?;
         Ok(finished)
     }
 

@@ -165,3 +165,26 @@ fn a_clock_jump_is_smoothed_and_flagged() {
         assert!(pair[1].start_pts.abs_diff(end) <= 90 * 34, "{pair:?}");
     }
 }
+
+#[test]
+fn frames_stamped_alike_still_get_increasing_timestamps() {
+    let dir = tempfile::tempdir().unwrap();
+    let flv = ffmpeg_flv(
+        dir.path(),
+        "-f lavfi -i testsrc2=s=160x90:r=30 -t 3 -c:v libx264 -preset ultrafast -g 30 -bf 0 -an",
+    );
+    // GStreamer's live sources can start with two frames on one millisecond.
+    let mut tags = flv_tags(&flv);
+    let video: Vec<usize> = (0..tags.len()).filter(|&i| tags[i].0 == 9).collect();
+    tags[video[2]].1 = tags[video[1]].1;
+    let segments = segment(&tags, LiveSettings::default()).unwrap();
+    let probed = probe(dir.path(), &segments[0]);
+    let dts: Vec<u64> = probed["packets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["codec_type"] == "video")
+        .map(|p| p["dts"].as_u64().unwrap())
+        .collect();
+    assert!(dts.windows(2).all(|w| w[0] < w[1]), "{dts:?}");
+}
