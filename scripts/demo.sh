@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # `make demo`: an orchestrator and two workers on this machine, the sample
-# Cornell box animation rendered through them, frames and an MP4 fetched.
-# Everything it makes lands in demo-out/; the processes stop when it ends.
+# Cornell box animation rendered through them (frames and an MP4 fetched),
+# then a live stream pushed over RTMP with the ffmpeg CLI and transcoded
+# into an HLS ladder by the same workers (the recording saved).
+# Everything it makes lands in demo-out/; the processes stop when it ends,
+# unless DEMO_KEEP=1, which keeps the farm up (Ctrl-C stops it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +13,7 @@ out=demo-out
 frames=${DEMO_FRAMES:-1-24}
 size=${DEMO_SIZE:-320x180}
 spp=${DEMO_SPP:-32}
+live_seconds=${DEMO_LIVE_SECONDS:-12}
 
 rm -rf "$out"
 mkdir -p "$out"
@@ -31,10 +35,11 @@ wait_for_file() {
 
 echo "==> starting the orchestrator (data in $out/orchestrator, log in $out/orchestrator.log)"
 "$bin/mosaic-orchestrator" --data-dir "$out/orchestrator" --http 127.0.0.1:0 \
-  --p2p /ip4/127.0.0.1/tcp/0 >"$out/orchestrator.log" 2>&1 &
+  --p2p /ip4/127.0.0.1/tcp/0 --rtmp 127.0.0.1:0 >"$out/orchestrator.log" 2>&1 &
 pids+=($!)
 wait_for_file "$out/orchestrator/p2p.addr"
 wait_for_file "$out/orchestrator/http.addr"
+wait_for_file "$out/orchestrator/rtmp.addr"
 p2p=$(cat "$out/orchestrator/p2p.addr")
 export MOSAIC_URL="http://$(cat "$out/orchestrator/http.addr")"
 export MOSAIC_TOKEN_FILE="$out/orchestrator/admin.token"
@@ -53,12 +58,58 @@ job=$("$bin/mosaic" jobs --json | python3 -c 'import json,sys; print(max(j["id"]
 "$bin/mosaic" jobs "$job"
 "$bin/mosaic" fetch "$job" --out "$out/frames"
 
+ffprobe -v error -select_streams v:0 -count_frames \
+  -show_entries stream=codec_name,width,height,nb_read_frames -of default=nw=1 "$out/frames/video.mp4"
+
+echo
+echo "==> live: adding stream 'demo' and pushing ${live_seconds} s of 720p30 over RTMP with ffmpeg"
+"$bin/mosaic" streams add demo
+info=$("$bin/mosaic" streams show demo --json)
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)" <<<"$info"; }
+ingest=$(field '["ingest_url"]')
+playback=$(field '["playback_url"]')
+recording=$(field '["recording_url"]')
+echo "    while it runs, play it: ffplay $playback   (or VLC, or hls.js in a browser)"
+ffmpeg -nostdin -v error -re -f lavfi -i testsrc2=s=1280x720:r=30 -f lavfi -i sine=f=440:r=44100 \
+  -t "$live_seconds" -c:v libx264 -preset veryfast -g 60 -pix_fmt yuv420p -c:a aac -f flv "$ingest"
+base=${recording%recording.m3u8}
+for _ in $(seq 1 600); do
+  rung=$("$bin/mosaic" streams show demo --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["broadcast"]["rungs"][0]["name"])')
+  curl -fs "$base$rung/recording.m3u8" | grep -q EXT-X-ENDLIST && break
+  sleep 0.1
+done
+"$bin/mosaic" streams show demo
+
+# Keep a copy of the recording: the master playlist, each rung's playlist
+# and segments, playable offline (ffplay demo-out/live/recording.m3u8).
+mkdir -p "$out/live"
+curl -fs "${base}recording.m3u8" >"$out/live/recording.m3u8"
+for variant in $(grep -v '^#' "$out/live/recording.m3u8"); do
+  rung=${variant%%/*}
+  mkdir -p "$out/live/$rung"
+  curl -fs "$base$variant" >"$out/live/$variant"
+  for segment in $(grep -v '^#' "$out/live/$variant"); do
+    curl -fs "$base$rung/$segment" >"$out/live/$rung/$segment"
+  done
+done
+echo "    the recording, as ffprobe sees each rung:"
+for variant in $(grep -v '^#' "$out/live/recording.m3u8"); do
+  size=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height -of csv=s=x:p=0 \
+    "$out/live/$variant" | head -1)
+  seconds=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$out/live/$variant")
+  printf '      %-6s %s, %s s\n' "${variant%%/*}" "$size" "$seconds"
+done
+
 echo
 echo "Done. Look at:"
-echo "  frames:  $out/frames/*.png"
-echo "  video:   $out/frames/video.mp4"
-echo "  logs:    $out/orchestrator.log $out/worker1.log $out/worker2.log"
-if command -v ffprobe >/dev/null; then
-  ffprobe -v error -select_streams v:0 -count_frames \
-    -show_entries stream=codec_name,width,height,nb_read_frames -of default=nw=1 "$out/frames/video.mp4"
+echo "  frames:     $out/frames/*.png"
+echo "  video:      $out/frames/video.mp4"
+echo "  live:       $out/live/recording.m3u8 (ffplay it), served at $recording"
+echo "  logs:       $out/orchestrator.log $out/worker1.log $out/worker2.log"
+if [ "${DEMO_KEEP:-}" = 1 ]; then
+  echo
+  echo "The farm keeps running (DEMO_KEEP=1): push more with ffmpeg or OBS to"
+  echo "  $ingest"
+  echo "and play $playback. Ctrl-C stops it."
+  wait
 fi

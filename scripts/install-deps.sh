@@ -4,7 +4,9 @@
 #
 #   build: FFmpeg's libraries (ffmpeg-next binds them with bindgen, hence
 #          clang), SQLite, pkg-config
-#   test:  the ffmpeg / ffprobe CLIs (real clients and checkers)
+#   test:  the ffmpeg / ffprobe CLIs (real clients and checkers), and
+#          GStreamer's rtmp2sink with x264enc and voaacenc (a second,
+#          independent RTMP publisher)
 #   --bench: also Blender (Cycles, the reference renderer) and the numpy its
 #          glTF importer needs
 set -euo pipefail
@@ -15,6 +17,8 @@ packages=(
   libavfilter-dev libavdevice-dev
   libsqlite3-dev
   ffmpeg
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(blender python3-numpy)

@@ -96,8 +96,8 @@ pub fn router(farm: Arc<Farm>, token: &str, addresses: Addresses) -> Router {
         .route("/streams/{name}", get(get_stream).delete(remove_stream))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     let live = Router::new()
-        .route("/{name}/{file}", get(stream_playlist))
-        .route("/{name}/{rung}/{file}", get(rung_file))
+        .route("/{name}/{file}", get(stream_playlist).options(preflight))
+        .route("/{name}/{rung}/{file}", get(rung_file).options(preflight))
         .layer(middleware::from_fn(cors));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -387,6 +387,11 @@ async fn cors(request: Request, next: Next) -> Response {
     response
 }
 
+/// A CORS preflight (a player sending `Range`): the headers say it all.
+async fn preflight() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
 /// A playlist: never cached, since a live one changes every segment.
 fn playlist(text: String) -> Response {
     ([(header::CONTENT_TYPE, PLAYLIST_TYPE), (header::CACHE_CONTROL, "no-cache")], text)
@@ -572,6 +577,65 @@ mod tests {
 
     fn error_of(value: &Value) -> &str {
         value["error"].as_str().unwrap_or_else(|| panic!("no error in {value}"))
+    }
+
+    #[tokio::test]
+    async fn streams_are_managed_with_the_token_and_played_without_it() {
+        let api = api();
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri("/api/streams")
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .header(header::HOST, "farm.example:8080")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(r#"{"name":"studio"}"#))
+            .unwrap();
+        let response = api.router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let stream: Value = serde_json::from_slice(&bytes).unwrap();
+        let key = stream["key"].as_str().unwrap();
+        assert_eq!(stream["ingest_url"], format!("rtmp://farm.example:1935/live/{key}"));
+        assert_eq!(stream["playback_url"], "http://farm.example:8080/live/studio/master.m3u8");
+
+        let (status, body) = api.json(Method::POST, "/api/streams", r#"{"name":"studio"}"#).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        let (status, body) = api.json(Method::POST, "/api/streams", r#"{"name":"a b"}"#).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let (status, _, _) = api.call(Method::GET, "/api/streams", None, Body::empty()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+        // Playback is open, says why there is nothing yet, and allows any origin.
+        let request =
+            Request::builder().uri("/live/studio/master.m3u8").body(Body::empty()).unwrap();
+        let response = api.router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(response.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        assert!(String::from_utf8_lossy(&bytes).contains("has not been broadcast yet"));
+        let preflight = Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/live/studio/720p/index.m3u8")
+            .body(Body::empty())
+            .unwrap();
+        let response = api.router.clone().oneshot(preflight).await.unwrap();
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        assert_eq!(response.headers()[header::ACCESS_CONTROL_ALLOW_HEADERS], "Range");
+
+        let (status, body) = api.json(Method::DELETE, "/api/streams/studio", Body::empty()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let (status, _) = api.json(Method::GET, "/api/streams/studio", Body::empty()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn hosts_split_into_name_and_port() {
+        assert_eq!(split_host("example.com:8080"), ("example.com", Some(8080)));
+        assert_eq!(split_host("example.com"), ("example.com", None));
+        assert_eq!(split_host("[::1]:80"), ("[::1]", Some(80)));
+        assert_eq!(split_host("[::1]"), ("[::1]", None));
+        let fixed = Addresses { public_host: "cdn.example".into(), http_port: 80, rtmp_port: 1935 };
+        assert_eq!(fixed.urls(Some("127.0.0.1:8080")).http, "http://cdn.example:80");
     }
 
     #[tokio::test]

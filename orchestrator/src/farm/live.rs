@@ -855,3 +855,321 @@ fn describe_broadcast(conn: &Connection, b: &BroadcastRow) -> Result<BroadcastIn
         latency_p95_ms: percentile(&latencies, 95.0),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::OnceLock;
+
+    use protocol::wire::Capabilities;
+    use protocol::wire::Lane;
+
+    use super::*;
+    use crate::farm::FarmSettings;
+
+    const SEGMENT_MS: u64 = 1000;
+    const FRAMES: u32 = 30;
+
+    fn settings() -> FarmSettings {
+        let mut settings = FarmSettings::from(&crate::config::Config::default());
+        settings.live.ladder = vec![
+            RungSpec { height: 90, bitrate: 200_000 },
+            RungSpec { height: 60, bitrate: 100_000 },
+        ];
+        settings
+    }
+
+    fn source() -> SourceInfo {
+        SourceInfo {
+            width: 160,
+            height: 90,
+            video_codec: "avc1.64000c".into(),
+            audio_codec: Some("mp4a.40.2".into()),
+            audio_sample_rate: Some(44100),
+            audio_channels: Some(1),
+        }
+    }
+
+    /// A real 1 s, 160x90 source segment and its two renditions, made once
+    /// with the ffmpeg CLI and our transcoder.
+    fn renditions() -> &'static [Vec<u8>] {
+        static MADE: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+        MADE.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let src = dir.path().join("src.ts");
+            let status = std::process::Command::new("ffmpeg")
+                .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=160x90:r=30"])
+                .args(["-f", "lavfi", "-i", "sine=r=44100", "-t", "1", "-c:v", "libx264"])
+                .args(["-g", "300", "-c:a", "aac", "-f", "mpegts"])
+                .arg(&src)
+                .status()
+                .expect("run ffmpeg");
+            assert!(status.success());
+            let rungs = protocol::ladder::for_source(&settings().live.ladder, 160, 90);
+            let outs: Vec<PathBuf> =
+                (0..rungs.len()).map(|i| dir.path().join(format!("{i}.ts"))).collect();
+            transcoder::transcode_segment(&src, &rungs, &outs, &transcoder::encoders::Libx264)
+                .unwrap();
+            outs.iter().map(|p| std::fs::read(p).unwrap()).collect()
+        })
+    }
+
+    struct Live {
+        farm: Farm,
+        publisher: Publisher,
+        _dir: tempfile::TempDir,
+    }
+
+    fn live() -> Live {
+        let dir = tempfile::tempdir().unwrap();
+        let farm = Farm::open(dir.path(), settings()).unwrap();
+        let urls = PublicUrls { rtmp: "rtmp://h:1935".into(), http: "http://h:8080".into() };
+        let key = farm.add_stream("studio", &urls).unwrap().key;
+        let publisher = farm.claim_publisher(&key).unwrap().unwrap();
+        farm.set_source(publisher.broadcast, &source()).unwrap();
+        for (peer, encoders) in
+            [("a", vec!["libx264"]), ("b", vec!["libx264"]), ("renderer", vec![])]
+        {
+            let caps = Capabilities {
+                encoders: encoders.into_iter().map(str::to_owned).collect(),
+                ..Default::default()
+            };
+            farm.worker_hello(peer, caps).unwrap();
+        }
+        Live { farm, publisher, _dir: dir }
+    }
+
+    impl Live {
+        fn cut(&self, sequence: u64) {
+            let segment = Segment {
+                sequence,
+                data: format!("source segment {sequence}").into_bytes(),
+                start_pts: 0,
+                duration_ms: SEGMENT_MS,
+                video_frames: FRAMES,
+                has_audio: true,
+                discontinuity: false,
+            };
+            let now = self.farm.now_ms();
+            self.farm.add_segment(self.publisher.broadcast, &segment, now - 1000, now).unwrap();
+        }
+
+        fn next(&self, peer: &str) -> Option<(LeaseId, TranscodeWork)> {
+            self.farm.next_task(peer, Lane::Live).unwrap().map(|t| match t.work {
+                Work::Transcode(w) => (t.lease, w),
+                Work::Render(_) => panic!("the live lane got render work"),
+            })
+        }
+
+        /// Uploads `outputs` (rendition bytes by rung) and reports them.
+        fn deliver(&self, peer: &str, lease: LeaseId, outputs: &[Vec<u8>]) -> Result<(), String> {
+            let mut reported = Vec::new();
+            for (i, bytes) in outputs.iter().enumerate() {
+                let cid =
+                    self.farm.upload_chunk(peer, lease, i as u32, 0, bytes, true).unwrap().unwrap();
+                reported.push(TaskOutput { output: i as u32, cid });
+            }
+            self.farm.complete(peer, lease, reported, Some("libx264")).unwrap()
+        }
+
+        fn published(&self) -> Vec<(u64, Option<Published>)> {
+            let db = self.farm.db();
+            (0..8)
+                .filter_map(|seq| {
+                    store::segment_by_sequence(&db, self.publisher.broadcast, seq).unwrap()
+                })
+                .map(|s| (s.sequence, s.published))
+                .collect()
+        }
+
+        fn playlist(&self) -> String {
+            self.farm.media_playlist("studio", "90p", Kind::Recording).unwrap()
+        }
+    }
+
+    #[test]
+    fn segments_go_to_encoders_one_per_broadcast_and_publish_in_order() {
+        let l = live();
+        for seq in 0..3 {
+            l.cut(seq);
+        }
+        assert!(l.next("renderer").is_none(), "a worker without an encoder got live work");
+        let (lease_a, work_a) = l.next("a").unwrap();
+        assert_eq!((work_a.sequence, work_a.rungs.len()), (0, 2));
+        assert!(l.next("a").is_none(), "a worker got a second segment of the same broadcast");
+        let (lease_b, work_b) = l.next("b").unwrap();
+        assert_eq!(work_b.sequence, 1);
+
+        l.deliver("b", lease_b, renditions()).unwrap();
+        assert_eq!(l.published()[..2], [(0, None), (1, None)], "published out of order");
+        l.deliver("a", lease_a, renditions()).unwrap();
+        assert_eq!(l.published()[..2], [(0, Some(Published::Ok)), (1, Some(Published::Ok))]);
+        let playlist = l.playlist();
+        assert!(playlist.contains("1-0.ts\n") && playlist.contains("1-1.ts\n"), "{playlist}");
+        assert!(!playlist.contains("#EXT-X-ENDLIST"), "still live:\n{playlist}");
+        let master = l.farm.master_playlist("studio", Kind::Live).unwrap();
+        assert!(
+            master.contains("RESOLUTION=160x90") && master.contains(",mp4a.40.2\""),
+            "{master}"
+        );
+        let file = l.farm.rendition_file("studio", "60p", "1-1.ts").unwrap();
+        assert_eq!(std::fs::read(file).unwrap(), renditions()[1]);
+
+        // The broadcast ends once the last segment is in: the playlists end.
+        let (lease, _) = l.next("a").unwrap();
+        l.farm.end_broadcast(&l.publisher, None).unwrap();
+        assert!(!l.playlist().contains("#EXT-X-ENDLIST"), "ended before its last segment");
+        l.deliver("a", lease, renditions()).unwrap();
+        assert!(l.playlist().ends_with("1-2.ts\n#EXT-X-ENDLIST\n"), "{}", l.playlist());
+        let info = l
+            .farm
+            .stream_info("studio", &PublicUrls { rtmp: "r".into(), http: "h".into() })
+            .unwrap();
+        let b = info.broadcast.unwrap();
+        assert_eq!((b.segments, b.published, b.gaps), (3, 3, 0));
+        assert_eq!(b.rungs[0].encoder.as_deref(), Some("libx264"));
+    }
+
+    #[test]
+    fn a_segment_past_its_deadline_goes_to_another_worker() {
+        let l = live();
+        l.cut(0);
+        let (late, _) = l.next("a").unwrap();
+        l.farm.advance_clock(1600); // the deadline is 1.5 x 1 s
+        l.farm.live_tick().unwrap();
+        assert!(matches!(l.farm.renew("a", late).unwrap(), Renewal::Lost(_)));
+        let (lease, work) = l.next("b").unwrap();
+        assert_eq!(work.sequence, 0);
+        // The late worker's renditions are no longer taken.
+        let late_upload = l.farm.upload_chunk("a", late, 0, 0, &renditions()[0], true);
+        assert!(matches!(late_upload, Err(FarmError::Conflict(_))), "{late_upload:?}");
+        l.deliver("b", lease, renditions()).unwrap();
+        assert_eq!(l.published(), [(0, Some(Published::Ok))]);
+    }
+
+    #[test]
+    fn a_segment_without_renditions_in_time_becomes_a_gap() {
+        let l = live();
+        for seq in 0..3 {
+            l.cut(seq);
+        }
+        let (lease, _) = l.next("a").unwrap();
+        l.deliver("a", lease, renditions()).unwrap();
+        // Segment 1 goes to a worker that never answers; 2 is done.
+        let (_stuck, work) = l.next("b").unwrap();
+        assert_eq!(work.sequence, 1);
+        let (lease, work) = l.next("a").unwrap();
+        assert_eq!(work.sequence, 2);
+        l.deliver("a", lease, renditions()).unwrap();
+        assert_eq!(l.published()[1..], [(1, None), (2, None)], "the playlist waits a while");
+
+        l.farm.advance_clock(3100); // past 3 x 1 s after its cut
+        l.farm.live_tick().unwrap();
+        assert_eq!(
+            l.published(),
+            [(0, Some(Published::Ok)), (1, Some(Published::Gap)), (2, Some(Published::Ok))]
+        );
+        let playlist = l.playlist();
+        assert!(playlist.contains("1-0.ts\n#EXT-X-DISCONTINUITY\n"), "{playlist}");
+        assert!(!playlist.contains("1-1.ts"), "{playlist}");
+    }
+
+    #[test]
+    fn a_worker_slower_than_real_time_is_taken_off_live_work() {
+        let l = live();
+        // "a" misses two deadlines in a row.
+        for seq in 0..2 {
+            l.cut(seq);
+            let (_, work) = l.next("a").unwrap();
+            assert_eq!(work.sequence, seq);
+            l.farm.advance_clock(1600);
+            l.farm.live_tick().unwrap();
+            l.farm.advance_clock(2000);
+            l.farm.live_tick().unwrap();
+        }
+        l.cut(2);
+        assert!(l.next("a").is_none(), "a slow worker still gets live work");
+        assert_eq!(l.next("b").unwrap().1.sequence, 2);
+        // Render work still goes to it; live work again after the bench.
+        l.farm.advance_clock(60_000);
+        l.cut(3);
+        assert_eq!(l.next("a").unwrap().1.sequence, 3);
+    }
+
+    #[test]
+    fn a_rendition_that_fails_its_checks_is_refused_and_redone_elsewhere() {
+        let l = live();
+        l.cut(0);
+        let (lease, _) = l.next("a").unwrap();
+        // The rungs swapped: each is the wrong size.
+        let swapped = [renditions()[1].clone(), renditions()[0].clone()];
+        let reason = l.deliver("a", lease, &swapped).unwrap_err();
+        assert!(reason.contains("90p: video is 106x60, not 160x90"), "{reason}");
+        assert!(l.next("a").is_none(), "the worker that failed it got it again");
+        let (lease, _) = l.next("b").unwrap();
+        let garbage = [b"not a segment".to_vec(), renditions()[1].clone()];
+        let reason = l.deliver("b", lease, &garbage).unwrap_err();
+        assert!(reason.contains("90p"), "{reason}");
+        // Nobody left to try: a gap, at once.
+        assert_eq!(l.published(), [(0, Some(Published::Gap))]);
+    }
+
+    #[test]
+    fn one_publisher_per_stream_and_removal_cuts_it_off() {
+        let mut l = live();
+        let urls = PublicUrls { rtmp: "r".into(), http: "h".into() };
+        let key = l.farm.stream_info("studio", &urls).unwrap().key;
+        match l.farm.claim_publisher(&key).unwrap() {
+            Err(PublishRefusal::AlreadyLive(name)) => assert_eq!(name, "studio"),
+            other => panic!("a second publisher was not refused: {:?}", other.err()),
+        }
+        assert_eq!(l.farm.claim_publisher("nope").unwrap().err(), Some(PublishRefusal::UnknownKey));
+        assert!(l.farm.stream_info("studio", &urls).unwrap().live);
+        l.farm.remove_stream("studio", &urls).unwrap();
+        assert!(l.publisher.kicked.has_changed().unwrap());
+        assert_eq!(
+            l.publisher.kicked.borrow_and_update().as_deref(),
+            Some("the stream was removed")
+        );
+        assert!(matches!(l.farm.claim_publisher(&key).unwrap(), Err(PublishRefusal::UnknownKey)));
+        assert!(matches!(l.farm.add_stream("bad name!", &urls), Err(FarmError::Invalid(_))));
+        l.farm.add_stream("studio", &urls).expect("the name is free again");
+        assert!(matches!(l.farm.add_stream("studio", &urls), Err(FarmError::Conflict(_))));
+    }
+
+    #[test]
+    fn a_restart_ends_the_broadcast_and_keeps_its_segments_for_the_recording() {
+        let dir = tempfile::tempdir().unwrap();
+        let broadcast = {
+            let l = live();
+            l.cut(0);
+            l.next("a").unwrap();
+            // Move its store, as if the process died here.
+            let from = l._dir.path().to_owned();
+            for entry in std::fs::read_dir(&from).unwrap() {
+                let entry = entry.unwrap();
+                std::fs::rename(entry.path(), dir.path().join(entry.file_name())).unwrap();
+            }
+            l.publisher.broadcast
+        };
+        let farm = Farm::open(dir.path(), settings()).unwrap();
+        let b = store::broadcast(&farm.db(), broadcast).unwrap().unwrap();
+        assert!(b.ended.is_some());
+        assert_eq!(b.error.as_deref(), Some("the orchestrator stopped mid-broadcast"));
+        let caps = Capabilities { encoders: vec!["libx264".into()], ..Default::default() };
+        farm.worker_hello("b", caps).unwrap();
+        let task = farm.next_task("b", Lane::Live).unwrap().expect("the segment was requeued");
+        let outputs: Vec<TaskOutput> = renditions()
+            .iter()
+            .enumerate()
+            .map(|(i, bytes)| {
+                let cid =
+                    farm.upload_chunk("b", task.lease, i as u32, 0, bytes, true).unwrap().unwrap();
+                TaskOutput { output: i as u32, cid }
+            })
+            .collect();
+        farm.complete("b", task.lease, outputs, None).unwrap().unwrap();
+        let playlist = farm.media_playlist("studio", "90p", Kind::Recording).unwrap();
+        assert!(playlist.ends_with("-0.ts\n#EXT-X-ENDLIST\n"), "{playlist}");
+    }
+}
