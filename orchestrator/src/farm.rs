@@ -402,7 +402,8 @@ impl Farm {
         last: bool,
     ) -> Result<Option<ContentId>, FarmError> {
         if let Some(LeaseOf::Segment(segment)) = self.lease_of(lease)? {
-            return self.upload_rendition(peer, lease, segment, frame, offset, data, last);
+            let chunk = live::UploadChunk { output: frame, offset, data, last };
+            return self.upload_rendition(peer, lease, segment, chunk);
         }
         let (task, job) = current_lease(&self.db(), peer, lease)?.map_err(FarmError::Conflict)?;
         if !task.frames.contains(&frame) {

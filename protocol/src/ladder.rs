@@ -79,7 +79,7 @@ pub fn validate(spec: &[RungSpec]) -> Result<(), LadderError> {
 /// gets one rung at its own size with the lowest configured bitrate.
 pub fn for_source(spec: &[RungSpec], width: u32, height: u32) -> Vec<Rung> {
     let mut fitting: Vec<RungSpec> = spec.iter().copied().filter(|r| r.height <= height).collect();
-    fitting.sort_by(|a, b| b.height.cmp(&a.height));
+    fitting.sort_by_key(|r| std::cmp::Reverse(r.height));
     if fitting.is_empty() {
         let lowest = spec.iter().map(|r| r.bitrate).min().unwrap_or(600_000);
         fitting.push(RungSpec { height: height & !1, bitrate: lowest });

@@ -406,7 +406,8 @@ mod tests {
         let rung = Rung { name: "360p".into(), width: 640, height: 360, bitrate: 600_000 };
         let out = dir.path().join("out.ts");
         let err =
-            transcode_segment(&garbage, &[rung], &[out.clone()], &encoders::Libx264).unwrap_err();
+            transcode_segment(&garbage, &[rung], std::slice::from_ref(&out), &encoders::Libx264)
+                .unwrap_err();
         assert!(matches!(err, SegmentError::NoVideo | SegmentError::Ffmpeg { .. }), "{err}");
         assert!(!out.exists());
     }

@@ -71,6 +71,14 @@ pub struct PublicUrls {
     pub http: String,
 }
 
+/// A piece of an output being uploaded.
+pub(super) struct UploadChunk<'a> {
+    pub output: u32,
+    pub offset: u64,
+    pub data: &'a [u8],
+    pub last: bool,
+}
+
 /// Why a publish was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublishRefusal {
@@ -368,11 +376,9 @@ impl Farm {
         peer: &str,
         lease: LeaseId,
         id: SegmentId,
-        rung: u32,
-        offset: u64,
-        data: &[u8],
-        last: bool,
+        chunk: UploadChunk,
     ) -> Result<Option<ContentId>, FarmError> {
+        let UploadChunk { output: rung, offset, data, last } = chunk;
         let segment = current_segment_lease(&self.db(), peer, lease, id, self.now_ms())?
             .map_err(FarmError::Conflict)?;
         let rungs = self.rungs_of_segment(&segment)?;
@@ -734,9 +740,8 @@ fn find_stream(conn: &Connection, name: &str) -> Result<StreamRow, FarmError> {
 }
 
 fn stream_name(conn: &Connection, id: StreamId) -> Result<String, FarmError> {
-    Ok(conn
-        .query_row("SELECT name FROM streams WHERE id = ?1", [id.0], |r| r.get(0))
-        .map_err(|e| corrupt("stream", e))?)
+    conn.query_row("SELECT name FROM streams WHERE id = ?1", [id.0], |r| r.get(0))
+        .map_err(|e| corrupt("stream", e))
 }
 
 /// The latest broadcast of a stream, once it has a ladder.
