@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: deps build test lint demo bench clean-demo
+.PHONY: deps build test lint demo bench bench-render bench-transcode bench-live clean-demo
 
 deps:
 	@scripts/install-deps.sh
@@ -27,11 +27,22 @@ test: lint
 demo: build
 	@scripts/demo.sh
 
+# Every benchmark; each prints what it compares against and the ratio.
+bench: bench-render bench-transcode bench-live
+
 # Msamples/s of the CPU path tracer on the Cornell box (512x512, 128 spp,
 # 8 bounces) against Blender's Cycles, which this installs.
-bench: build
+bench-render: build
 	@scripts/install-deps.sh --bench
 	target/debug/mosaic bench render
+
+# Our segment transcoder against the ffmpeg CLI, same 1080p30 ladder.
+bench-transcode: build
+	target/debug/mosaic bench transcode
+
+# The live path's added latency over a 60 s 720p stream with two workers.
+bench-live: build
+	@scripts/bench-live.sh
 
 clean-demo:
 	rm -rf demo-out

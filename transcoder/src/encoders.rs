@@ -18,6 +18,11 @@ pub trait H264Encoder: Sync {
     /// Its options for a rung: preset and rate control, and how many CPU
     /// threads it may use.
     fn options(&self, rung: &Rung, threads: usize) -> Dictionary<'static>;
+
+    /// What the machine needs for it to work, said when it does not.
+    fn needs(&self) -> &'static str {
+        ""
+    }
 }
 
 /// libx264, at the speed/quality trade-off of the veryfast preset.
@@ -51,6 +56,10 @@ impl H264Encoder for Nvenc {
         d.set("rc", "vbr");
         d
     }
+
+    fn needs(&self) -> &'static str {
+        "it needs an NVIDIA GPU with NVENC engines and its driver (libcuda.so.1, libnvidia-encode.so.1)"
+    }
 }
 
 /// Capped variable bitrate: the rung's bitrate as the average and the
@@ -77,7 +86,16 @@ pub struct Probe {
 
 /// Tries each encoder on a few small frames.
 pub fn probe() -> Vec<Probe> {
-    ENCODERS.iter().map(|&encoder| Probe { encoder, result: try_encoder(encoder) }).collect()
+    ENCODERS
+        .iter()
+        .map(|&encoder| {
+            let result = try_encoder(encoder).map_err(|e| match encoder.needs() {
+                "" => e,
+                needs => format!("{e}; {needs}"),
+            });
+            Probe { encoder, result }
+        })
+        .collect()
 }
 
 /// The encoders that work here, fastest first.
