@@ -9,29 +9,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bin=target/debug
 out=mosaic-bench/live
 seconds=${BENCH_LIVE_SECONDS:-60}
 rm -rf "$out"
 mkdir -p "$out"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
-
-"$bin/mosaic-orchestrator" --data-dir "$out/orchestrator" --http 127.0.0.1:0 \
-  --p2p /ip4/127.0.0.1/tcp/0 --rtmp 127.0.0.1:0 >"$out/orchestrator.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [ -s "$out/orchestrator/rtmp.addr" ] && break; sleep 0.1; done
-export MOSAIC_URL="http://$(cat "$out/orchestrator/http.addr")"
-export MOSAIC_TOKEN_FILE="$out/orchestrator/admin.token"
-for n in 1 2; do
-  "$bin/mosaic-worker" --orchestrator "$(cat "$out/orchestrator/p2p.addr")" \
-    --data-dir "$out/worker$n" >"$out/worker$n.log" 2>&1 &
-  pids+=($!)
-done
+. scripts/farm.sh
+start_farm "$out"
 "$bin/mosaic" streams add bench >/dev/null
 json() { "$bin/mosaic" streams show bench --json | python3 -c "import json,sys; v=json.load(sys.stdin); print($1)"; }
 ingest=$(json 'v["ingest_url"]')

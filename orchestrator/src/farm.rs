@@ -142,6 +142,14 @@ fn unix_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
+/// A worker's failure reason as it is kept: trimmed, bounded, never empty.
+fn clean_reason(reason: &str) -> String {
+    match reason.trim() {
+        "" => "the worker gave no reason".to_owned(),
+        r => r.chars().take(MAX_REASON_CHARS).collect(),
+    }
+}
+
 fn corrupt(what: &'static str, detail: impl ToString) -> FarmError {
     FarmError::Store(StoreError::Corrupt { what, detail: detail.to_string() })
 }
@@ -542,10 +550,7 @@ impl Farm {
         if let Some(LeaseOf::Segment(segment)) = self.lease_of(lease)? {
             return self.fail_segment(peer, lease, segment, reason);
         }
-        let reason: String = match reason.trim() {
-            "" => "the worker gave no reason".to_owned(),
-            r => r.chars().take(MAX_REASON_CHARS).collect(),
-        };
+        let reason = clean_reason(reason);
         let now = self.now_ms();
         let mut db = self.db();
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -315,13 +315,24 @@ async fn get_video(
 
 // ---------------------------------------------------------------- streams
 
-fn host_of(headers: &axum::http::HeaderMap) -> Option<String> {
-    headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(str::to_owned)
+/// The URLs a stream shows, for the host this request was sent to.
+struct Urls(PublicUrls);
+
+impl axum::extract::FromRequestParts<ApiState> for Urls {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &ApiState,
+    ) -> Result<Self, Infallible> {
+        let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        Ok(Urls(state.addresses.urls(host)))
+    }
 }
 
 async fn add_stream(
     State(state): State<ApiState>,
-    headers: axum::http::HeaderMap,
+    Urls(urls): Urls,
     request: Result<Json<NewStream>, JsonRejection>,
 ) -> Result<Response, Failure> {
     let Json(request) = request.map_err(|rejection| {
@@ -330,7 +341,6 @@ async fn add_stream(
             format!("invalid stream request: {}", rejection.body_text()),
         )
     })?;
-    let urls = state.addresses.urls(host_of(&headers).as_deref());
     let farm = state.farm.clone();
     let info = blocking(move || farm.add_stream(&request.name, &urls)).await?;
     Ok((StatusCode::CREATED, Json(info)).into_response())
@@ -338,29 +348,26 @@ async fn add_stream(
 
 async fn list_streams(
     State(state): State<ApiState>,
-    headers: axum::http::HeaderMap,
+    Urls(urls): Urls,
 ) -> Result<Response, Failure> {
-    let urls = state.addresses.urls(host_of(&headers).as_deref());
     let farm = state.farm.clone();
     Ok(Json(blocking(move || farm.list_streams(&urls)).await?).into_response())
 }
 
 async fn get_stream(
     State(state): State<ApiState>,
-    headers: axum::http::HeaderMap,
+    Urls(urls): Urls,
     Path(name): Path<String>,
 ) -> Result<Response, Failure> {
-    let urls = state.addresses.urls(host_of(&headers).as_deref());
     let farm = state.farm.clone();
     Ok(Json(blocking(move || farm.stream_info(&name, &urls)).await?).into_response())
 }
 
 async fn remove_stream(
     State(state): State<ApiState>,
-    headers: axum::http::HeaderMap,
+    Urls(urls): Urls,
     Path(name): Path<String>,
 ) -> Result<Response, Failure> {
-    let urls = state.addresses.urls(host_of(&headers).as_deref());
     let farm = state.farm.clone();
     Ok(Json(blocking(move || farm.remove_stream(&name, &urls)).await?).into_response())
 }

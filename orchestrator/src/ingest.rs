@@ -191,28 +191,15 @@ impl Handler {
     async fn run(mut self) {
         let mut broadcast: Option<Broadcast> = None;
         let end = self.serve(&mut broadcast).await;
-        let error = match &end {
-            End::Clean => None,
-            End::Refused { reason, .. } | End::Broken(reason) => Some(reason.clone()),
-        };
-        if let Some(mut b) = broadcast {
+        if let Some(b) = broadcast {
             // What the publisher sent before it left is kept, unless the
             // stream itself was at fault.
-            if !matches!(end, End::Refused { code: "NetStream.Publish.Failed", .. }) {
-                if let Some(last) = b.segmenter.finish() {
-                    if let Err(e) = self.add_segment(&mut b, last).await {
-                        warn!(error = %e, "cannot store the broadcast's last segment");
-                    }
-                }
-            }
-            let farm = self.farm.clone();
-            let result = tokio::task::spawn_blocking(move || {
-                farm.end_broadcast(&b.publisher, error.as_deref())
-            })
-            .await;
-            if let Ok(Err(e)) = result {
-                warn!(error = %e, "cannot record the end of the broadcast");
-            }
+            let (keep_last, error) = match &end {
+                End::Clean => (true, None),
+                End::Refused { code, reason } => (*code != STREAM_FAULT, Some(reason.as_str())),
+                End::Broken(reason) => (true, Some(reason.as_str())),
+            };
+            self.finish_broadcast(b, keep_last, error).await;
         }
         match end {
             End::Clean => info!("connection closed"),
@@ -221,6 +208,26 @@ impl Handler {
                 warn!(code, %reason, "refused");
                 self.connection.refuse(code, &reason).await;
             }
+        }
+    }
+
+    /// Ends a broadcast: its last segment (when `keep_last`) is stored, and
+    /// the farm records the end, with the reason when it was not clean.
+    async fn finish_broadcast(&self, mut b: Broadcast, keep_last: bool, error: Option<&str>) {
+        if keep_last {
+            if let Some(last) = b.segmenter.finish() {
+                if let Err(e) = self.add_segment(&mut b, last).await {
+                    warn!(error = %e, "cannot store the broadcast's last segment");
+                }
+            }
+        }
+        let farm = self.farm.clone();
+        let error = error.map(str::to_owned);
+        let result =
+            tokio::task::spawn_blocking(move || farm.end_broadcast(&b.publisher, error.as_deref()))
+                .await;
+        if let Ok(Err(e)) = result {
+            warn!(error = %e, "cannot record the end of the broadcast");
         }
     }
 
@@ -255,11 +262,14 @@ impl Handler {
                 Err(ReadError::Timeout(s)) if !self.connection.session.handshake_done() => {
                     return End::Broken(format!("the handshake stalled for {s} s"));
                 }
-                Err(ReadError::Timeout(s)) => {
+                Err(ReadError::Timeout(s)) if broadcast.is_some() => {
                     return End::Refused {
                         code: "NetStream.Publish.Stopped",
                         reason: format!("no data for {s} s: the publisher stalled"),
                     };
+                }
+                Err(ReadError::Timeout(s)) => {
+                    return End::Broken(format!("idle for {s} s without publishing"));
                 }
                 Err(ReadError::Io(e)) => return End::Broken(e.to_string()),
                 Err(ReadError::Protocol(e)) => {
@@ -351,7 +361,13 @@ impl Handler {
                     return Some(stream_fault(e));
                 }
             }
-            Event::Unpublished => return Some(End::Clean),
+            // The publisher stopped; it closes the connection itself (and
+            // may publish again on it), so the connection stays open.
+            Event::Unpublished => {
+                if let Some(b) = broadcast.take() {
+                    self.finish_broadcast(b, true, None).await;
+                }
+            }
             Event::Refused { command } => {
                 return Some(End::Refused {
                     code: "NetStream.Play.Failed",
@@ -385,15 +401,19 @@ impl Handler {
     }
 }
 
+/// The status code of a stream that is itself at fault (a codec we do not
+/// take, no keyframes): what it sent last is not kept.
+const STREAM_FAULT: &str = "NetStream.Publish.Failed";
+
 /// The stream is at fault: it is told why and cut off.
 fn stream_fault(e: segmenter::live::SegmenterError) -> End {
-    End::Refused { code: "NetStream.Publish.Failed", reason: e.to_string() }
+    End::Refused { code: STREAM_FAULT, reason: e.to_string() }
 }
 
 fn internal(e: FarmError) -> End {
     tracing::error!(error = %e, "the farm failed during a publish");
     End::Refused {
-        code: "NetStream.Publish.Failed",
+        code: "NetStream.Publish.Error",
         reason: "internal error in the orchestrator".into(),
     }
 }

@@ -735,6 +735,11 @@ pub fn record_failure(
         "INSERT INTO task_failures (task, worker, reason, at) VALUES (?1, ?2, ?3, ?4)",
         params![task.0, peer, reason, now],
     )?;
+    count_task_failed(conn, peer)
+}
+
+/// Counts a failed task (or segment) against the worker.
+pub fn count_task_failed(conn: &Connection, peer: &str) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE workers SET tasks_failed = tasks_failed + 1 WHERE peer = ?1",
         params![peer],

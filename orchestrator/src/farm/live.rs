@@ -29,7 +29,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use segmenter::live::{Segment, SourceInfo};
 use tokio::sync::watch;
 
-use super::{corrupt, Farm, FarmError, Renewal, MAX_REASON_CHARS};
+use super::{clean_reason, corrupt, Farm, FarmError, Renewal};
 use crate::hls::{self, Kind};
 use crate::store::live::{
     self as store, BroadcastRow, NewSegment, Published, RenditionRow, SegmentRow, SegmentState,
@@ -365,7 +365,7 @@ impl Farm {
         id: SegmentId,
     ) -> Result<Renewal, FarmError> {
         let db = self.db();
-        Ok(match current_segment_lease(&db, peer, lease, id, self.now_ms())? {
+        Ok(match current_segment_lease(&db, peer, lease, id, Some(self.now_ms()))? {
             Ok(_) => Renewal::Renewed,
             Err(reason) => Renewal::Lost(reason),
         })
@@ -379,7 +379,7 @@ impl Farm {
         chunk: UploadChunk,
     ) -> Result<Option<ContentId>, FarmError> {
         let UploadChunk { output: rung, offset, data, last } = chunk;
-        let segment = current_segment_lease(&self.db(), peer, lease, id, self.now_ms())?
+        let segment = current_segment_lease(&self.db(), peer, lease, id, Some(self.now_ms()))?
             .map_err(FarmError::Conflict)?;
         let rungs = self.rungs_of_segment(&segment)?;
         if rung as usize >= rungs.len() {
@@ -414,7 +414,8 @@ impl Farm {
         outputs: &[TaskOutput],
         encoder: Option<&str>,
     ) -> Result<Result<(), String>, FarmError> {
-        let segment = match current_segment_lease(&self.db(), peer, lease, id, self.now_ms())? {
+        let segment = match current_segment_lease(&self.db(), peer, lease, id, Some(self.now_ms()))?
+        {
             Ok(segment) => segment,
             Err(reason) => return Ok(Err(reason)),
         };
@@ -430,7 +431,7 @@ impl Farm {
         let mut db = self.db();
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // The deadline may have passed while the renditions were checked.
-        let segment = match current_segment_lease(&tx, peer, lease, id, now)? {
+        let segment = match current_segment_lease(&tx, peer, lease, id, Some(now))? {
             Ok(segment) => segment,
             Err(reason) => return Ok(Err(reason)),
         };
@@ -506,15 +507,13 @@ impl Farm {
         id: SegmentId,
         reason: &str,
     ) -> Result<(), FarmError> {
-        let reason: String = match reason.trim() {
-            "" => "the worker gave no reason".to_owned(),
-            r => r.chars().take(MAX_REASON_CHARS).collect(),
-        };
+        let reason = clean_reason(reason);
         let now = self.now_ms();
         let mut db = self.db();
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // A failure is taken even past the deadline: it says why.
         let segment =
-            current_segment_lease(&tx, peer, lease, id, i64::MIN)?.map_err(FarmError::Conflict)?;
+            current_segment_lease(&tx, peer, lease, id, None)?.map_err(FarmError::Conflict)?;
         store::record_segment_failure(&tx, id, peer, &reason, now)?;
         let failed_by: Vec<String> = store::segment_failed_by(&tx, id)?;
         let anyone_left = self
@@ -771,14 +770,14 @@ fn rung_index(rungs: &[Rung], name: &str, rung: &str) -> Result<u32, FarmError> 
     })
 }
 
-/// The segment if `lease` is its current lease, held by `peer`, and (for
-/// `now` past i64::MIN) not past its deadline; otherwise why not.
+/// The segment if `lease` is its current lease, held by `peer`, and (when
+/// `now` is given) not past its deadline; otherwise why not.
 fn current_segment_lease(
     conn: &Connection,
     peer: &str,
     lease: LeaseId,
     id: SegmentId,
-    now: i64,
+    now: Option<i64>,
 ) -> Result<Result<SegmentRow, String>, FarmError> {
     let segment = store::segment(conn, id)?.ok_or_else(|| corrupt("segment", id))?;
     if segment.lease != Some(lease) || segment.state != SegmentState::Leased {
@@ -791,8 +790,10 @@ fn current_segment_lease(
     if segment.lease_worker.as_deref() != Some(peer) {
         return Ok(Err(format!("lease {lease} was granted to another worker")));
     }
-    if now != i64::MIN && segment.lease_expires.is_some_and(|t| t < now) {
-        return Ok(Err(format!("lease {lease} is past its deadline")));
+    if let (Some(now), Some(expires)) = (now, segment.lease_expires) {
+        if expires < now {
+            return Ok(Err(format!("lease {lease} is past its deadline")));
+        }
     }
     Ok(Ok(segment))
 }

@@ -502,11 +502,7 @@ pub fn record_segment_failure(
         "INSERT INTO segment_failures (segment, worker, reason, at) VALUES (?1, ?2, ?3, ?4)",
         params![id.0, peer, reason, now],
     )?;
-    conn.execute(
-        "UPDATE workers SET tasks_failed = tasks_failed + 1 WHERE peer = ?1",
-        params![peer],
-    )?;
-    Ok(())
+    super::count_task_failed(conn, peer)
 }
 
 pub fn segment_failed_by(conn: &Connection, id: SegmentId) -> Result<Vec<String>, StoreError> {
