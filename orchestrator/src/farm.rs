@@ -404,15 +404,16 @@ impl Farm {
         &self,
         peer: &str,
         lease: LeaseId,
-        frame: u32,
+        output: u32,
         offset: u64,
         data: &[u8],
         last: bool,
     ) -> Result<Option<ContentId>, FarmError> {
         if let Some(LeaseOf::Segment(segment)) = self.lease_of(lease)? {
-            let chunk = live::UploadChunk { output: frame, offset, data, last };
+            let chunk = live::UploadChunk { output, offset, data, last };
             return self.upload_rendition(peer, lease, segment, chunk);
         }
+        let frame = output;
         let (task, job) = current_lease(&self.db(), peer, lease)?.map_err(FarmError::Conflict)?;
         if !task.frames.contains(&frame) {
             return Err(FarmError::Invalid(format!(

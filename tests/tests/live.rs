@@ -8,8 +8,8 @@
 //! slowness), since a 2-core CI machine encodes the source, transcodes it
 //! and runs the checks at once; the gap and slowness rules have unit tests.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::Command;
 use std::sync::Mutex;
@@ -407,4 +407,98 @@ fn bad_publishers_get_clear_errors_and_nothing_else_stops() {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap();
     assert!(peak_kb < 400 * 1024, "the orchestrator peaked at {peak_kb} kB");
+}
+
+/// A page on its own origin that plays `?src=` with hls.js and reports
+/// what happened to `/report?...` on the same origin.
+const PLAYER_PAGE: &str = r#"<!doctype html><html><body><video id="v" muted autoplay></video>
+<script src="hls.min.js"></script>
+<script>
+const report = (what) => fetch('/report?' + encodeURIComponent(what));
+const v = document.getElementById('v');
+const hls = new Hls();
+hls.on(Hls.Events.ERROR, (e, d) => { if (d.fatal) report('error ' + d.type + ' ' + d.details); });
+hls.loadSource(new URLSearchParams(location.search).get('src'));
+hls.attachMedia(v);
+const t = setInterval(() => {
+  if (v.currentTime > 3) { clearInterval(t); report('playing ' + hls.levels.length + ' levels'); }
+}, 200);
+</script></body></html>"#;
+
+/// Serves the player page and hls.js; sends each report down the channel.
+fn serve_player(hlsjs: Vec<u8>) -> (String, std::sync::mpsc::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for socket in listener.incoming() {
+            let Ok(mut socket) = socket else { continue };
+            let mut line = String::new();
+            if BufReader::new(&socket).read_line(&mut line).is_err() {
+                continue;
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+            let (kind, body): (&str, &[u8]) = if path.starts_with("/report?") {
+                let _ = tx.send(path["/report?".len()..].replace("%20", " "));
+                ("text/plain", b"")
+            } else if path.starts_with("/hls.min.js") {
+                ("text/javascript", &hlsjs)
+            } else {
+                ("text/html", PLAYER_PAGE.as_bytes())
+            };
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = socket.write_all(head.as_bytes()).and_then(|()| socket.write_all(body));
+        }
+    });
+    (origin, rx)
+}
+
+#[test]
+fn hls_js_in_a_browser_plays_the_ladder_from_another_origin() {
+    let _serial = serial();
+    let hlsjs_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/hlsjs/node_modules/hls.js/dist/hls.min.js");
+    let hlsjs = std::fs::read(&hlsjs_path).unwrap_or_else(|e| {
+        panic!("{}: {e}; scripts/install-deps.sh installs hls.js", hlsjs_path.display())
+    });
+    let farm = farm(1, "");
+    let stream = farm.add_stream("browser");
+    let playback = stream["playback_url"].as_str().unwrap().to_owned();
+    let mut ffmpeg = ffmpeg_push(
+        farm.dir.path(),
+        "browser",
+        stream["ingest_url"].as_str().unwrap(),
+        "640x360",
+        30,
+        &[],
+        false,
+    );
+    wait_for("the master playlist", Duration::from_secs(40), || {
+        (http_get(&playback, None).0 == 200).then_some(())
+    });
+
+    let (origin, reports) = serve_player(hlsjs);
+    assert_ne!(
+        origin.split(':').nth(2),
+        playback.split(':').nth(2),
+        "the page must be cross-origin"
+    );
+    let page = format!("{origin}/player.html?src={playback}");
+    let profile = farm.dir.path().join("chromium-profile");
+    let mut cmd = Command::new("chromium");
+    cmd.args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .arg("--autoplay-policy=no-user-gesture-required")
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(&page);
+    let mut browser = Process::spawn("chromium", &mut cmd, farm.dir.path().join("chromium.log"));
+    let verdict = reports.recv_timeout(Duration::from_secs(60)).unwrap_or_else(|_| {
+        panic!("the page reported nothing in 60 s; chromium said:\n{}", browser.log_text())
+    });
+    browser.kill();
+    ffmpeg.kill();
+    assert_eq!(verdict, "playing 1 levels", "hls.js in Chromium did not play the stream");
 }
