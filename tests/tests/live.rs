@@ -438,8 +438,8 @@ fn serve_player(hlsjs: Vec<u8>) -> (String, std::sync::mpsc::Receiver<String>) {
                 continue;
             }
             let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
-            let (kind, body): (&str, &[u8]) = if path.starts_with("/report?") {
-                let _ = tx.send(path["/report?".len()..].replace("%20", " "));
+            let (kind, body): (&str, &[u8]) = if let Some(report) = path.strip_prefix("/report?") {
+                let _ = tx.send(report.replace("%20", " "));
                 ("text/plain", b"")
             } else if path.starts_with("/hls.min.js") {
                 ("text/javascript", &hlsjs)
