@@ -130,6 +130,20 @@ struct OpenSegment {
     discontinuity: bool,
 }
 
+/// A frame's length when a segment has too few frames to tell (30 fps).
+const DEFAULT_FRAME_MS: i64 = 33;
+
+impl OpenSegment {
+    /// The milliseconds a frame lasts, averaged over the segment so far.
+    fn frame_interval_ms(&self) -> i64 {
+        if self.frames > 1 {
+            ((self.last_dts_ms - self.start_dts_ms) / i64::from(self.frames - 1)).max(1)
+        } else {
+            DEFAULT_FRAME_MS
+        }
+    }
+}
+
 /// The segmenter of one broadcast.
 pub struct LiveSegmenter {
     settings: LiveSettings,
@@ -364,12 +378,7 @@ impl LiveSegmenter {
 
     /// The milliseconds a frame lasts, from the segment under way (or 30 fps).
     fn frame_interval_ms(&self) -> i64 {
-        match &self.open {
-            Some(o) if o.frames > 1 => {
-                ((o.last_dts_ms - o.start_dts_ms) / i64::from(o.frames - 1)).max(1)
-            }
-            _ => 33,
-        }
+        self.open.as_ref().map_or(DEFAULT_FRAME_MS, OpenSegment::frame_interval_ms)
     }
 
     fn open_segment(&mut self, dts: i64, pts: i64) {
@@ -392,12 +401,7 @@ impl LiveSegmenter {
     /// Closes `open`, ending at `next_pts` (the next segment's start) or,
     /// at the end, one frame after its last picture.
     fn close(&mut self, open: OpenSegment, next_pts: Option<i64>) -> Segment {
-        let interval = if open.frames > 1 {
-            ((open.last_dts_ms - open.start_dts_ms) / i64::from(open.frames - 1)).max(1)
-        } else {
-            33
-        };
-        let end = next_pts.unwrap_or(open.last_pts_ms + interval);
+        let end = next_pts.unwrap_or(open.last_pts_ms + open.frame_interval_ms());
         let sequence = self.next_sequence;
         self.next_sequence += 1;
         Segment {
