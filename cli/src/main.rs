@@ -126,6 +126,9 @@ enum BenchCommand {
     Render(bench::BenchRenderArgs),
     /// Our segment transcoder against the ffmpeg CLI on the same 1080p30 ladder.
     Transcode(bench::BenchTranscodeArgs),
+    /// Verification: fingerprint matching on a generated corpus of honest and tampered outputs
+    /// (`--economics`: what cheating earns against what it risks).
+    Verify(bench::BenchVerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -179,6 +182,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Bench { command: BenchCommand::Transcode(args) } => {
             bench::transcode(args).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Bench { command: BenchCommand::Verify(args) } => {
+            bench::verify(args).map(|()| ExitCode::SUCCESS)
         }
     }
 }
