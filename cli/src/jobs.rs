@@ -143,13 +143,19 @@ pub fn frames_in(detail: &JobDetail, state: FrameState) -> Vec<u32> {
 
 /// "frames 3,5-7 failed" style summary of everything not done.
 pub fn not_done(detail: &JobDetail) -> Vec<String> {
-    [FrameState::Failed, FrameState::Cancelled, FrameState::Rendering, FrameState::Queued]
-        .into_iter()
-        .filter_map(|state| {
-            let frames = frames_in(detail, state);
-            (!frames.is_empty()).then(|| format!("{} {}", frame_ranges(&frames), state.as_str()))
-        })
-        .collect()
+    [
+        FrameState::Failed,
+        FrameState::Cancelled,
+        FrameState::Verifying,
+        FrameState::Rendering,
+        FrameState::Queued,
+    ]
+    .into_iter()
+    .filter_map(|state| {
+        let frames = frames_in(detail, state);
+        (!frames.is_empty()).then(|| format!("{} {}", frame_ranges(&frames), state.as_str()))
+    })
+    .collect()
 }
 
 #[cfg(test)]

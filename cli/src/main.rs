@@ -1,5 +1,6 @@
 //! The `mosaic` command: submit renders to an orchestrator, follow and cancel
 //! jobs, fetch their frames and video, manage live streams, list workers,
+//! stake nodes and audit the ledger,
 //! and benchmark the path tracer against Cycles and the transcoder against
 //! the ffmpeg CLI.
 //!
@@ -11,6 +12,7 @@ mod bench;
 mod client;
 mod fetch;
 mod jobs;
+mod ledger;
 mod output;
 mod render;
 mod streams;
@@ -101,6 +103,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The stake ledger: every node's stake and earnings; `stake`, `verify`, `prove`.
+    Ledger {
+        #[command(subcommand)]
+        command: Option<ledger::LedgerCommand>,
+        /// Print JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the workers the orchestrator knows.
     Workers {
         /// Print JSON on stdout.
@@ -172,6 +182,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Fetch { job, out, json } => fetch::fetch(&connect()?, *job, out, *json),
         Command::Cancel { job, json } => {
             jobs::cancel(&connect()?, *job, *json).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Ledger { command, json } => {
+            ledger::run(&connect()?, &cli.url, command.as_ref(), *json)
         }
         Command::Workers { json } => workers::list(&connect()?, *json).map(|()| ExitCode::SUCCESS),
         Command::Streams { command, json } => {

@@ -61,6 +61,23 @@ pub struct Config {
     pub live_bench_seconds: u64,
     /// Segments in a live playlist.
     pub hls_window: u32,
+    /// The share of results duplicated on another operator's node and compared.
+    pub spot_check_rate: f64,
+    /// A node's first this many results are all duplicated.
+    pub spot_check_warmup: u64,
+    /// Random sample times per segment comparison.
+    pub check_samples: u32,
+    /// Credits a node must have staked to get work.
+    pub min_stake: f64,
+    /// The share of its stake a node loses on proven fraud.
+    pub slash_share: f64,
+    /// An unchecked result is paid this long after it was accepted, unless
+    /// its node is proven to cheat before then.
+    pub settle_seconds: u64,
+    /// Credits per 10^9 pixel-samples rendered (width x height x spp).
+    pub render_price: f64,
+    /// Credits per 10^9 output pixels transcoded (each rung's width x height x frames).
+    pub video_price: f64,
     /// The ABR ladder: rungs by height and video bitrate.
     pub ladder: Vec<RungSpec>,
 }
@@ -88,6 +105,14 @@ impl Default for Config {
             live_min_speed: 1.0,
             live_bench_seconds: 60,
             hls_window: 6,
+            spot_check_rate: 0.1,
+            spot_check_warmup: 20,
+            check_samples: 4,
+            min_stake: 100.0,
+            slash_share: 0.5,
+            settle_seconds: 600,
+            render_price: 1.0,
+            video_price: 1.0,
             ladder: protocol::ladder::default_ladder(),
         }
     }
@@ -207,6 +232,26 @@ impl Config {
                 "must be a host name or address, without a scheme or path",
             ));
         }
+        let share = |x: f64| (0.0..=1.0).contains(&x);
+        if !share(self.spot_check_rate) {
+            return Err(invalid("spot_check_rate", &self.spot_check_rate, "must be 0 to 1"));
+        }
+        if !share(self.slash_share) {
+            return Err(invalid("slash_share", &self.slash_share, "must be 0 to 1"));
+        }
+        if self.check_samples == 0 || self.check_samples > 32 {
+            return Err(invalid("check_samples", &self.check_samples, "must be 1 to 32"));
+        }
+        let credits = |x: f64| x.is_finite() && (0.0..=1e12).contains(&x);
+        if !credits(self.min_stake) {
+            return Err(invalid("min_stake", &self.min_stake, "must be 0 to 10^12 credits"));
+        }
+        if !credits(self.render_price) {
+            return Err(invalid("render_price", &self.render_price, "must be 0 to 10^12 credits"));
+        }
+        if !credits(self.video_price) {
+            return Err(invalid("video_price", &self.video_price, "must be 0 to 10^12 credits"));
+        }
         protocol::ladder::validate(&self.ladder).map_err(|e| ConfigError::Ladder(e.to_string()))?;
         Ok(())
     }
@@ -281,6 +326,14 @@ mod tests {
         live_min_speed: f64,
         live_bench_seconds: u64,
         hls_window: u32,
+        spot_check_rate: f64,
+        spot_check_warmup: u64,
+        check_samples: u32,
+        min_stake: f64,
+        slash_share: f64,
+        settle_seconds: u64,
+        render_price: f64,
+        video_price: f64,
         ladder: Vec<RungSpec>,
     }
 
@@ -309,6 +362,14 @@ mod tests {
                 live_min_speed,
                 live_bench_seconds,
                 hls_window,
+                spot_check_rate,
+                spot_check_warmup,
+                check_samples,
+                min_stake,
+                slash_share,
+                settle_seconds,
+                render_price,
+                video_price,
                 ladder,
             } = c;
             Self {
@@ -332,6 +393,14 @@ mod tests {
                 live_min_speed,
                 live_bench_seconds,
                 hls_window,
+                spot_check_rate,
+                spot_check_warmup,
+                check_samples,
+                min_stake,
+                slash_share,
+                settle_seconds,
+                render_price,
+                video_price,
                 ladder,
             }
         }

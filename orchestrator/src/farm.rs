@@ -19,6 +19,7 @@
 //! in `spawn_blocking`.
 
 mod live;
+pub(crate) mod verify;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -38,6 +39,7 @@ use crate::config::Config;
 use crate::store::{self, JobRow, LeaseOf, StoreError, TaskRow, TaskState};
 
 pub use live::{LiveSettings, PublicUrls, PublishRefusal, Publisher};
+pub use verify::{micros, TreeSigner, VerifySettings};
 
 /// The longest failure reason kept from a worker.
 const MAX_REASON_CHARS: usize = 2000;
@@ -91,6 +93,7 @@ pub struct FarmSettings {
     pub worker_job_failures_to_blocklist: u32,
     pub default_chunk: u32,
     pub live: LiveSettings,
+    pub verify: VerifySettings,
 }
 
 impl From<&Config> for FarmSettings {
@@ -110,6 +113,20 @@ impl From<&Config> for FarmSettings {
                 hls_window: c.hls_window as usize,
                 max_failures: c.max_task_failures,
                 max_rendition_bytes: c.max_segment_bytes,
+            },
+            verify: VerifySettings {
+                policy: proofs::spot_check::SpotCheckPolicy::new(
+                    c.spot_check_rate,
+                    c.spot_check_warmup,
+                )
+                .expect("validated with the config"),
+                check_samples: c.check_samples as usize,
+                min_stake: micros(c.min_stake),
+                slash_share: c.slash_share,
+                settle_ms: (c.settle_seconds * 1000) as i64,
+                render_price: c.render_price,
+                video_price: c.video_price,
+                signer: TreeSigner::random(),
             },
         }
     }
@@ -185,7 +202,8 @@ impl Farm {
             let db = farm.db();
             let until = farm.now_ms() + farm.lease_ms() as i64;
             (
-                store::extend_live_leases(&db, until)?,
+                store::extend_live_leases(&db, until)?
+                    + store::verify::extend_check_leases(&db, until)?,
                 store::jobs_awaiting_video(&db)?,
                 store::live::unended_broadcasts(&db)?,
             )
@@ -254,7 +272,8 @@ impl Farm {
         // work it had: leases it still holds here (say, from before an
         // orchestrator restart) would otherwise sit idle until they expire.
         let n = self.requeue(|conn| store::tasks_leased_to(conn, peer))?
-            + self.requeue_segments(|conn| store::live::segments_leased_to(conn, peer))?;
+            + self.requeue_segments(|conn| store::live::segments_leased_to(conn, peer))?
+            + self.requeue_checks(|conn| store::verify::checks_leased_to(conn, peer))?;
         if n > 0 {
             tracing::info!(peer, tasks = n, "the worker's earlier leases are requeued");
         }
@@ -266,7 +285,9 @@ impl Farm {
     pub fn worker_disconnected(&self, peer: &str) {
         self.inner.connected().remove(peer);
         self.inner.caps().remove(peer);
-        let segments = self.requeue_segments(|conn| store::live::segments_leased_to(conn, peer));
+        let segments = self
+            .requeue_segments(|conn| store::live::segments_leased_to(conn, peer))
+            .and_then(|_| self.requeue_checks(|conn| store::verify::checks_leased_to(conn, peer)));
         if let Err(e) = segments {
             tracing::error!(peer, error = %e, "cannot requeue a departed worker's segments");
         }
@@ -285,7 +306,12 @@ impl Farm {
         if n > 0 {
             tracing::info!(tasks = n, "leases expired; tasks requeued");
         }
+        let checks = self.requeue_checks(|conn| store::verify::checks_expired(conn, now))?;
+        if checks > 0 {
+            tracing::info!(checks, "spot-check leases expired; checks requeued");
+        }
         self.live_tick()?;
+        self.settle()?;
         Ok(n)
     }
 
@@ -331,9 +357,20 @@ impl Farm {
     /// nothing is waiting that it may take.
     pub fn next_task(&self, peer: &str, lane: Lane) -> Result<Option<TaskAssignment>, FarmError> {
         self.inner.connected().insert(peer.to_owned());
+        if self.work_refusal(peer)?.is_some() {
+            return Ok(None);
+        }
+        // Live segments first (they are on the clock), then checks (they
+        // hold back publication), then new render work.
         match lane {
-            Lane::Render => self.next_render_task(peer),
-            Lane::Live => self.next_segment(peer),
+            Lane::Render => match self.next_check(peer, false)? {
+                Some(check) => Ok(Some(check)),
+                None => self.next_render_task(peer),
+            },
+            Lane::Live => match self.next_segment(peer)? {
+                Some(segment) => Ok(Some(segment)),
+                None => self.next_check(peer, true),
+            },
         }
     }
 
@@ -354,20 +391,18 @@ impl Farm {
         if job.state == JobState::Queued {
             store::set_job_state(&tx, job.id, JobState::Running, None, None)?;
         }
+        let work = Work::Render(RenderWork {
+            task: task.id,
+            job: job.id,
+            scene: job.scene,
+            scene_bytes: scene.bytes,
+            frames: task.frames.clone(),
+            settings: job.settings,
+        });
+        store::verify::set_lease_digest(&tx, lease, &protocol::receipt::work_digest(&work))?;
         tx.commit()?;
         tracing::info!(peer, job = %job.id, task = %task.id, %lease, frames = ?task.frames, "task leased");
-        Ok(Some(TaskAssignment {
-            lease,
-            lease_ms: self.lease_ms(),
-            work: Work::Render(RenderWork {
-                task: task.id,
-                job: job.id,
-                scene: job.scene,
-                scene_bytes: scene.bytes,
-                frames: task.frames,
-                settings: job.settings,
-            }),
-        }))
+        Ok(Some(TaskAssignment { lease, lease_ms: self.lease_ms(), work }))
     }
 
     /// What `lease` was granted for, if it exists.
@@ -377,8 +412,10 @@ impl Farm {
 
     /// Extends `peer`'s lease, or says why the task is no longer its.
     pub fn renew(&self, peer: &str, lease: LeaseId) -> Result<Renewal, FarmError> {
-        if let Some(LeaseOf::Segment(segment)) = self.lease_of(lease)? {
-            return self.renew_segment(peer, lease, segment);
+        match self.lease_of(lease)? {
+            Some(LeaseOf::Segment(segment)) => return self.renew_segment(peer, lease, segment),
+            Some(LeaseOf::Check(check)) => return self.renew_check(peer, lease, check),
+            _ => {}
         }
         let now = self.now_ms();
         let db = self.db();
@@ -409,9 +446,15 @@ impl Farm {
         data: &[u8],
         last: bool,
     ) -> Result<Option<ContentId>, FarmError> {
-        if let Some(LeaseOf::Segment(segment)) = self.lease_of(lease)? {
-            let chunk = live::UploadChunk { output, offset, data, last };
-            return self.upload_rendition(peer, lease, segment, chunk);
+        match self.lease_of(lease)? {
+            Some(LeaseOf::Segment(segment)) => {
+                let chunk = live::UploadChunk { output, offset, data, last };
+                return self.upload_rendition(peer, lease, segment, chunk);
+            }
+            Some(LeaseOf::Check(check)) => {
+                return self.upload_check(peer, lease, check, output, offset, data, last)
+            }
+            _ => {}
         }
         let frame = output;
         let (task, job) = current_lease(&self.db(), peer, lease)?.map_err(FarmError::Conflict)?;
@@ -437,15 +480,34 @@ impl Farm {
         peer: &str,
         lease: LeaseId,
         outputs: Vec<TaskOutput>,
-        encoder: Option<&str>,
+        engine: Option<&str>,
+        signature: &[u8],
     ) -> Result<Result<(), String>, FarmError> {
-        if let Some(LeaseOf::Segment(segment)) = self.lease_of(lease)? {
-            return self.complete_segment(peer, lease, segment, &outputs, encoder);
+        match self.lease_of(lease)? {
+            Some(LeaseOf::Segment(segment)) => {
+                return self.complete_segment(peer, lease, segment, &outputs, engine, signature)
+            }
+            Some(LeaseOf::Check(check)) => {
+                return self.complete_check(peer, lease, check, &outputs, engine, signature)
+            }
+            _ => {}
         }
         let (task, job) = match current_lease(&self.db(), peer, lease)? {
             Ok(found) => found,
             Err(reason) => return Ok(Err(reason)),
         };
+        // A receipt that does not verify is no result at all.
+        let digest = match self.check_receipt(peer, lease, &outputs, engine, signature)? {
+            Ok(digest) => digest,
+            Err(reason) => {
+                self.fail(peer, lease, &reason)?;
+                return Ok(Err(reason));
+            }
+        };
+        if let Some(reason) = self.work_refusal(peer)? {
+            self.fail(peer, lease, &reason)?;
+            return Ok(Err(reason));
+        }
         let uploads = match self.matched_uploads(&task, lease, &outputs)? {
             Ok(uploads) => uploads,
             Err(reason) => {
@@ -474,8 +536,24 @@ impl Farm {
             Ok(found) => found,
             Err(reason) => return Ok(Err(reason)),
         };
+        let mut checked = false;
+        if !good.is_empty() {
+            let delivery = verify::Delivery {
+                peer,
+                lease,
+                engine: engine.map(|e| &e[..e.len().min(64)]),
+                outputs: good.clone(),
+                digest,
+                signature,
+            };
+            let price = self.render_price(&job.settings, good.len());
+            let subject = store::verify::Subject::Task(task.id);
+            checked = self.record_first_result(&tx, subject, &delivery, price, now)?;
+        }
+        // A checked result is published once its check settles it.
+        let state = if checked { FrameState::Verifying } else { FrameState::Done };
         for (frame, cid) in &good {
-            store::set_frame_done(&tx, job.id, *frame, cid, peer)?;
+            store::set_frame(&tx, job.id, *frame, state, cid, peer)?;
         }
         if defects.is_empty() {
             store::end_lease(&tx, task.id, TaskState::Done, now)?;
@@ -548,8 +626,12 @@ impl Farm {
     /// A worker could not do its task. A stale lease is an error and
     /// records nothing.
     pub fn fail(&self, peer: &str, lease: LeaseId, reason: &str) -> Result<(), FarmError> {
-        if let Some(LeaseOf::Segment(segment)) = self.lease_of(lease)? {
-            return self.fail_segment(peer, lease, segment, reason);
+        match self.lease_of(lease)? {
+            Some(LeaseOf::Segment(segment)) => {
+                return self.fail_segment(peer, lease, segment, reason)
+            }
+            Some(LeaseOf::Check(check)) => return self.fail_check(peer, lease, check, reason),
+            _ => {}
         }
         let reason = clean_reason(reason);
         let now = self.now_ms();
@@ -780,6 +862,7 @@ impl Farm {
             store::end_lease(&tx, task.id, TaskState::Cancelled, now)?;
         }
         store::cancel_open_frames(&tx, id)?;
+        store::verify::cancel_job_checks(&tx, id)?;
         store::set_job_state(&tx, id, JobState::Cancelled, Some(now / 1000), None)?;
         let summary = summarize(&tx, &find_job(&tx, id)?)?;
         tx.commit()?;
@@ -903,6 +986,9 @@ fn current_lease(
         None => return Ok(Err(format!("lease {lease} is unknown to this orchestrator"))),
         Some((LeaseOf::Segment(_), _)) => {
             return Ok(Err(format!("lease {lease} is for a live segment, not a render task")))
+        }
+        Some((LeaseOf::Check(_), _)) => {
+            return Ok(Err(format!("lease {lease} is for a spot check, not a render task")))
         }
         Some((LeaseOf::Task(task), holder)) => (task, holder),
     };
@@ -1050,6 +1136,7 @@ mod tests {
             worker_job_failures_to_blocklist: 3,
             default_chunk: 1,
             live: FarmSettings::from(&crate::config::Config::default()).live,
+            verify: crate::farm::verify::unchecked(),
         }
     }
 
@@ -1132,7 +1219,21 @@ mod tests {
                 TaskOutput { output: frame, cid }
             })
             .collect();
-        farm.complete(peer, task.lease, outputs, None).unwrap()
+        complete_signed(farm, peer, task.lease, outputs, Some("cpu-pathtracer")).unwrap()
+    }
+
+    /// Reports a result with the receipt `peer`'s test key signs.
+    pub(super) fn complete_signed(
+        farm: &Farm,
+        peer: &str,
+        lease: LeaseId,
+        outputs: Vec<TaskOutput>,
+        engine: Option<&str>,
+    ) -> Result<Result<(), String>, FarmError> {
+        let digest = store::verify::lease_digest(&farm.db(), lease).unwrap().unwrap_or([0; 32]);
+        let message = protocol::receipt::receipt_message(lease, &digest, &outputs, engine);
+        let signature = verify::test_keypair(peer).sign(&message).unwrap();
+        farm.complete(peer, lease, outputs, engine, &signature)
     }
 
     fn frame_states(farm: &Farm, job: JobId) -> Vec<FrameState> {
@@ -1304,7 +1405,7 @@ mod tests {
             Err(FarmError::Conflict(_))
         ));
         let outputs = vec![TaskOutput { output: 1, cid: ContentId::of(&bytes) }];
-        let verdict = farm.complete("slow", stale.lease, outputs, None).unwrap();
+        let verdict = complete_signed(&farm, "slow", stale.lease, outputs, None).unwrap();
         assert!(verdict.unwrap_err().contains("has ended"));
         assert!(matches!(farm.fail("slow", stale.lease, "late"), Err(FarmError::Conflict(_))));
         // Someone else's lease is not ours either.
@@ -1325,7 +1426,8 @@ mod tests {
         let bytes = png(1, false);
         farm.upload_chunk("liar", task.lease, 1, 0, &bytes, true).unwrap();
         let claimed = vec![TaskOutput { output: 1, cid: ContentId::of(b"something else") }];
-        let reason = farm.complete("liar", task.lease, claimed, None).unwrap().unwrap_err();
+        let reason =
+            complete_signed(&farm, "liar", task.lease, claimed, None).unwrap().unwrap_err();
         assert!(reason.contains("hashes to"), "{reason}");
         assert_eq!(frame_states(&farm, id), [FrameState::Queued]);
         assert_eq!(next(&farm, "liar").unwrap(), None);

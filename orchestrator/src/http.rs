@@ -5,7 +5,9 @@
 //! Every `/api` route needs the admin token as a bearer token; a missing or
 //! wrong one gets 401 and no data. `GET /healthz` is open, for readiness
 //! checks, and so is `/live/...`, the playlists and segments viewers play
-//! (with CORS, so a player on a page from another origin can load them).
+//! (with CORS, so a player on a page from another origin can load them),
+//! and `/ledger/...`, the ledger's entries, balances, signed tree heads and
+//! proofs: a transparency log anyone may audit (staking needs the token).
 //! Every error is a JSON `ApiError`. Handlers decide nothing: they parse,
 //! call the [`Farm`] on a blocking thread, and map its answer.
 
@@ -15,8 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection};
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -24,7 +26,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures::Stream;
-use protocol::api::{ApiError, JobCreated, JobRequest, JobSummary, NewStream};
+use protocol::api::{
+    ApiError, JobCreated, JobRequest, JobSummary, LedgerProof, NewStream, StakeRequest,
+};
 use protocol::JobId;
 use tokio::io::AsyncReadExt;
 
@@ -94,14 +98,22 @@ pub fn router(farm: Arc<Farm>, token: &str, addresses: Addresses) -> Router {
         .route("/workers", get(list_workers))
         .route("/streams", post(add_stream).get(list_streams))
         .route("/streams/{name}", get(get_stream).delete(remove_stream))
+        .route("/ledger/stake", post(stake))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     let live = Router::new()
         .route("/{name}/{file}", get(stream_playlist).options(preflight))
         .route("/{name}/{rung}/{file}", get(rung_file).options(preflight))
         .layer(middleware::from_fn(cors));
+    let ledger = Router::new()
+        .route("/", get(ledger_summary))
+        .route("/entries", get(ledger_entries))
+        .route("/heads", get(tree_heads))
+        .route("/proof/inclusion", get(inclusion_proof))
+        .route("/proof/consistency", get(consistency_proof));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api", api)
+        .nest("/ledger", ledger)
         .nest("/live", live)
         .fallback(|| async { failure(StatusCode::NOT_FOUND, "no such route") })
         .method_not_allowed_fallback(|| async {
@@ -372,6 +384,82 @@ async fn remove_stream(
     Ok(Json(blocking(move || farm.remove_stream(&name, &urls)).await?).into_response())
 }
 
+// ---------------------------------------------------------------- ledger
+
+async fn stake(
+    State(state): State<ApiState>,
+    request: Result<Json<StakeRequest>, JsonRejection>,
+) -> Result<Response, Failure> {
+    let Json(request) = request.map_err(|rejection| {
+        failure(StatusCode::BAD_REQUEST, format!("invalid stake: {}", rejection.body_text()))
+    })?;
+    let farm = state.farm.clone();
+    let entry = blocking(move || farm.stake(&request.peer, request.amount)).await?;
+    Ok((StatusCode::CREATED, Json(entry)).into_response())
+}
+
+async fn ledger_summary(State(state): State<ApiState>) -> Result<Response, Failure> {
+    let farm = state.farm.clone();
+    Ok(Json(blocking(move || farm.ledger_summary()).await?).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct Range {
+    #[serde(default)]
+    from: Option<u64>,
+    #[serde(default)]
+    to: Option<u64>,
+}
+
+async fn ledger_entries(
+    State(state): State<ApiState>,
+    Query(range): Query<Range>,
+) -> Result<Response, Failure> {
+    let farm = state.farm.clone();
+    let (from, to) = (range.from.unwrap_or(1), range.to.unwrap_or(u64::MAX));
+    Ok(Json(blocking(move || farm.ledger_entries(from, to)).await?).into_response())
+}
+
+async fn tree_heads(State(state): State<ApiState>) -> Result<Response, Failure> {
+    let farm = state.farm.clone();
+    Ok(Json(blocking(move || farm.tree_heads()).await?).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct InclusionQuery {
+    seq: u64,
+    size: u64,
+}
+
+async fn inclusion_proof(
+    State(state): State<ApiState>,
+    query: Result<Query<InclusionQuery>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let Query(q) = query.map_err(|_| {
+        failure(StatusCode::BAD_REQUEST, "give the entry and the tree size: ?seq=N&size=M")
+    })?;
+    let farm = state.farm.clone();
+    let proof = blocking(move || farm.inclusion_proof(q.seq, q.size)).await?;
+    Ok(Json(LedgerProof { proof }).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct ConsistencyQuery {
+    old: u64,
+    new: u64,
+}
+
+async fn consistency_proof(
+    State(state): State<ApiState>,
+    query: Result<Query<ConsistencyQuery>, QueryRejection>,
+) -> Result<Response, Failure> {
+    let Query(q) = query
+        .map_err(|_| failure(StatusCode::BAD_REQUEST, "give both tree sizes: ?old=N&new=M"))?;
+    let farm = state.farm.clone();
+    let proof = blocking(move || farm.consistency_proof(q.old, q.new)).await?;
+    Ok(Json(LedgerProof { proof }).into_response())
+}
+
 // ---------------------------------------------------------------- playback
 
 const PLAYLIST_TYPE: &str = "application/vnd.apple.mpegurl";
@@ -506,6 +594,7 @@ mod tests {
             worker_job_failures_to_blocklist: 3,
             default_chunk: 1,
             live: crate::farm::FarmSettings::from(&crate::config::Config::default()).live,
+            verify: crate::farm::verify::unchecked(),
         };
         let farm = Arc::new(Farm::open(dir.path(), settings).unwrap());
         let addresses = Addresses { public_host: String::new(), http_port: 8080, rtmp_port: 1935 };

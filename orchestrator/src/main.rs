@@ -96,8 +96,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let token = load_or_create_token(&token_path)?;
     tracing::info!(path = %token_path.display(), "admin token (clients send it as a bearer token)");
 
+    let mut settings = FarmSettings::from(&config);
+    // The ledger's tree heads are signed with the identity workers dial.
+    settings.verify.signer = orchestrator_signer(&keypair)?;
     let farm = Arc::new(
-        Farm::open(dir, FarmSettings::from(&config))
+        Farm::open(dir, settings)
             .with_context(|| format!("cannot open the job store in {}", dir.display()))?,
     );
 
@@ -218,6 +221,10 @@ async fn shutdown_signal() -> &'static str {
         _ = tokio::signal::ctrl_c() => "SIGINT",
         _ = term.recv() => "SIGTERM",
     }
+}
+
+fn orchestrator_signer(keypair: &Keypair) -> anyhow::Result<farm::TreeSigner> {
+    farm::TreeSigner::from_identity(keypair).context("the identity key is not an ed25519 key")
 }
 
 /// The orchestrator's ed25519 identity, so its peer id (and the address

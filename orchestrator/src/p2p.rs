@@ -182,10 +182,15 @@ fn answer(farm: &Farm, worker: &str, request: WorkerRequest) -> OrchestratorResp
                 orchestrator_version: env!("CARGO_PKG_VERSION").to_owned(),
             })
         }
-        WorkerRequest::NextTask { lane } => farm.next_task(worker, lane).map(|task| match task {
-            Some(task) => OrchestratorResponse::Task(task),
-            None => OrchestratorResponse::NoTask { retry_after_ms: NO_TASK_RETRY_MS },
-        }),
+        WorkerRequest::NextTask { lane } => match farm.next_task(worker, lane) {
+            Ok(Some(task)) => Ok(OrchestratorResponse::Task(task)),
+            // Say why when it is not just an empty queue.
+            Ok(None) => farm.work_refusal(worker).map(|reason| OrchestratorResponse::NoTask {
+                retry_after_ms: NO_TASK_RETRY_MS,
+                reason,
+            }),
+            Err(e) => Err(e),
+        },
         WorkerRequest::Renew { lease } => farm.renew(worker, lease).map(|renewal| match renewal {
             Renewal::Renewed => OrchestratorResponse::LeaseRenewed,
             Renewal::Lost(reason) => OrchestratorResponse::LeaseLost { reason },
@@ -196,12 +201,12 @@ fn answer(farm: &Farm, worker: &str, request: WorkerRequest) -> OrchestratorResp
         WorkerRequest::UploadChunk { lease, output, offset, data, last } => farm
             .upload_chunk(worker, lease, output, offset, &data, last)
             .map(|cid| OrchestratorResponse::ChunkStored { cid }),
-        WorkerRequest::Complete { lease, outputs, encoder } => {
-            farm.complete(worker, lease, outputs, encoder.as_deref()).map(|verdict| match verdict {
+        WorkerRequest::Complete { lease, outputs, engine, signature } => farm
+            .complete(worker, lease, outputs, engine.as_deref(), &signature)
+            .map(|verdict| match verdict {
                 Ok(()) => OrchestratorResponse::Accepted,
                 Err(reason) => OrchestratorResponse::Rejected { reason },
-            })
-        }
+            }),
         WorkerRequest::Fail { lease, reason } => {
             farm.fail(worker, lease, &reason).map(|()| OrchestratorResponse::Accepted)
         }
@@ -243,6 +248,7 @@ mod tests {
             worker_job_failures_to_blocklist: 3,
             default_chunk: 1,
             live: FarmSettings::from(&crate::config::Config::default()).live,
+            verify: crate::farm::verify::unchecked(),
         }
     }
 
@@ -314,7 +320,7 @@ mod tests {
         assert!(matches!(worker.ask(hello).await, OrchestratorResponse::Welcome { .. }));
         assert_eq!(
             worker.ask(WorkerRequest::NextTask { lane: Lane::Render }).await,
-            OrchestratorResponse::NoTask { retry_after_ms: NO_TASK_RETRY_MS }
+            OrchestratorResponse::NoTask { retry_after_ms: NO_TASK_RETRY_MS, reason: None }
         );
         let unknown = WorkerRequest::FetchBlob { cid: ContentId::of(b"nothing"), offset: 0 };
         assert!(matches!(worker.ask(unknown).await, OrchestratorResponse::Rejected { .. }));

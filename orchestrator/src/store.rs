@@ -16,10 +16,12 @@ use protocol::api::{FrameState, JobState};
 use protocol::{ContentId, FrameSpec, JobId, LeaseId, RenderSettings, TaskId};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+pub mod ledger;
 pub mod live;
+pub mod verify;
 
 /// Bumped whenever the schema changes; `open` migrates older databases.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE scenes (
@@ -144,6 +146,12 @@ pub fn open(path: &Path) -> Result<Connection, StoreError> {
         tx.pragma_update(None, "user_version", 2)?;
         tx.commit()?;
     }
+    if version < 3 {
+        let tx = conn.transaction()?;
+        tx.execute_batch(verify::SCHEMA_V3)?;
+        tx.pragma_update(None, "user_version", 3)?;
+        tx.commit()?;
+    }
     let broken: Option<String> =
         conn.query_row("PRAGMA foreign_key_check", [], |r| r.get(0)).optional()?;
     if let Some(table) = broken {
@@ -205,6 +213,7 @@ pub fn parse_frame_state(s: &str) -> Result<FrameState, StoreError> {
     Ok(match s {
         "queued" => FrameState::Queued,
         "rendering" => FrameState::Rendering,
+        "verifying" => FrameState::Verifying,
         "done" => FrameState::Done,
         "failed" => FrameState::Failed,
         "cancelled" => FrameState::Cancelled,
@@ -389,15 +398,16 @@ pub struct FrameCounts {
     pub total: u32,
     pub queued: u32,
     pub rendering: u32,
+    pub verifying: u32,
     pub done: u32,
     pub failed: u32,
     pub cancelled: u32,
 }
 
 impl FrameCounts {
-    /// No frame is still waiting or rendering.
+    /// No frame is still waiting, rendering or being verified.
     pub fn all_ended(&self) -> bool {
-        self.queued == 0 && self.rendering == 0
+        self.queued == 0 && self.rendering == 0 && self.verifying == 0
     }
 }
 
@@ -413,6 +423,7 @@ pub fn frame_counts(conn: &Connection, job: JobId) -> Result<FrameCounts, StoreE
         match parse_frame_state(&state)? {
             FrameState::Queued => counts.queued += n,
             FrameState::Rendering => counts.rendering += n,
+            FrameState::Verifying => counts.verifying += n,
             FrameState::Done => counts.done += n,
             FrameState::Failed => counts.failed += n,
             FrameState::Cancelled => counts.cancelled += n,
@@ -491,25 +502,30 @@ pub fn set_task_frames(
     Ok(())
 }
 
-pub fn set_frame_done(
+/// Sets one frame's state, content id and worker (verification moves
+/// frames between `verifying` and `done`, and swaps in the majority's
+/// output).
+pub fn set_frame(
     conn: &Connection,
     job: JobId,
     frame: u32,
+    state: FrameState,
     cid: &ContentId,
     worker: &str,
 ) -> Result<(), StoreError> {
     conn.execute(
-        "UPDATE frames SET state = 'done', cid = ?3, worker = ?4, error = NULL
+        "UPDATE frames SET state = ?3, cid = ?4, worker = ?5, error = NULL
          WHERE job = ?1 AND frame = ?2",
-        params![job.0, frame, cid.to_hex(), worker],
+        params![job.0, frame, state.as_str(), cid.to_hex(), worker],
     )?;
     Ok(())
 }
 
-/// Cancels a job's frames that are waiting or rendering.
+/// Cancels a job's frames that are waiting, rendering or being verified.
 pub fn cancel_open_frames(conn: &Connection, job: JobId) -> Result<(), StoreError> {
     conn.execute(
-        "UPDATE frames SET state = 'cancelled' WHERE job = ?1 AND state IN ('queued', 'rendering')",
+        "UPDATE frames SET state = 'cancelled' WHERE job = ?1
+         AND state IN ('queued', 'rendering', 'verifying')",
         params![job.0],
     )?;
     Ok(())
@@ -607,6 +623,8 @@ pub fn next_queued_task(conn: &Connection, peer: &str) -> Result<Option<TaskId>,
 pub enum LeaseOf {
     Task(TaskId),
     Segment(protocol::SegmentId),
+    /// A spot check of a task or segment (see [`verify`]).
+    Check(i64),
 }
 
 /// Hands `task` to `peer` under a new lease expiring at `expires` (unix ms).
@@ -677,10 +695,23 @@ pub fn set_task_frame_list(
 /// The lease `id`: what it was for and the peer it was granted to.
 pub fn lease(conn: &Connection, id: LeaseId) -> Result<Option<(LeaseOf, String)>, StoreError> {
     let row = conn
-        .query_row("SELECT task, segment, worker FROM leases WHERE id = ?1", params![id.0], |r| {
-            Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?, r.get::<_, String>(2)?))
-        })
+        .query_row(
+            "SELECT task, segment, worker, check_id FROM leases WHERE id = ?1",
+            params![id.0],
+            |r| {
+                Ok((
+                    r.get::<_, Option<i64>>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<i64>>(3)?,
+                ))
+            },
+        )
         .optional()?;
+    let row = match row {
+        Some((_, _, worker, Some(check))) => return Ok(Some((LeaseOf::Check(check), worker))),
+        other => other.map(|(task, segment, worker, _)| (task, segment, worker)),
+    };
     Ok(match row {
         None => None,
         Some((Some(task), _, worker)) => Some((LeaseOf::Task(TaskId(task)), worker)),

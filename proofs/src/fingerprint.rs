@@ -1,1 +1,642 @@
-//! (being written)
+//! Perceptual fingerprints of frames and segments, and their comparison: what the orchestrator
+//! runs on a spot-checked pair to tell an honest duplicate (another encoder, preset, bitrate,
+//! seed or sample count) from a tampered one. Three outcomes: match, mismatch, inconclusive.
+//!
+//! A frame's fingerprint is PDQ (the shape of the picture: luma only, contrast-normalised,
+//! blind to fine detail) plus what PDQ cannot see: a 16x16 luma grid (brightness, overlays,
+//! black frames), a 4x4 chroma grid (colour shifts) and the finest-scale detail (blur,
+//! upscaling, fewer samples). A segment's fingerprint is its metadata, the fingerprints of the
+//! frames shown at times the orchestrator draws at random per check, and the luma grid of every
+//! frame: a dropped, duplicated, reordered or black frame touches one or two frames, and a
+//! check must not need the luck of sampling them.
+//!
+//! Frames are compared in order, never flip- or reorder-invariantly. Thresholds come from
+//! `mosaic bench verify`, which builds a corpus of honest and tampered pairs; each says the
+//! numbers it came from.
+//!
+//! Pure: bytes or pixels in, a verdict out. Decoding video is `transcoder::fingerprint`'s job.
+
+use std::fmt;
+use std::io::Cursor;
+
+use exr::prelude::{ReadChannels as _, ReadLayers as _};
+use protocol::settings::MAX_DIMENSION;
+use protocol::ImageFormat;
+use serde::{Deserialize, Serialize};
+
+use crate::pdq::{self, PdqHash};
+
+/// Cells a side of the luma grid.
+pub const GRID: usize = 16;
+/// Cells a side of the chroma grid: colour is coarse, and coarse cells average out noise.
+pub const CHROMA_GRID: usize = 4;
+
+/// Mean luma of each cell, rows top to bottom.
+pub type LumaGrid = [[u8; GRID]; GRID];
+/// Mean [Cb, Cr] of each cell.
+pub type ChromaGrid = [[[u8; 2]; CHROMA_GRID]; CHROMA_GRID];
+
+/// Worst tolerated difference between two fingerprints in one respect: at most `match_max` is
+/// a match, at least `mismatch_min` a mismatch, in between inconclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Limit {
+    pub match_max: f32,
+    pub mismatch_min: f32,
+}
+
+/// PDQ Hamming distance between the frames at one time (0..=256).
+pub const PDQ_LIMIT: Limit = Limit { match_max: 40.0, mismatch_min: 60.0 };
+
+/// Largest difference of mean luma between two frames (0..=255): brightness.
+pub const BRIGHTNESS_LIMIT: Limit = Limit { match_max: 3.0, mismatch_min: 5.0 };
+
+/// The [`LOCAL_CELLS`]-th largest difference between luma grid cells (0..=255): overlays, local
+/// changes, a black frame. Not the largest: one cell may hold a firefly of a noisy render.
+pub const LUMA_LIMIT: Limit = Limit { match_max: 8.0, mismatch_min: 12.0 };
+/// See [`LUMA_LIMIT`].
+pub const LOCAL_CELLS: usize = 4;
+
+/// Largest difference of a chroma grid cell, Cb or Cr (0..=255): colour shifts.
+pub const CHROMA_LIMIT: Limit = Limit { match_max: 4.0, mismatch_min: 6.0 };
+
+/// Ratio of the finer to the coarser detail (>= 1): blur, upscaling, fewer samples.
+pub const DETAIL_LIMIT: Limit = Limit { match_max: 1.6, mismatch_min: 2.0 };
+/// Detail (RMS, levels) added to both sides of the ratio, so two nearly flat frames do not
+/// differ by a ratio of tiny numbers.
+pub const DETAIL_FLOOR: f32 = 0.5;
+
+/// The [`LOCAL_CELLS`]-th largest difference between the luma grids of the frames at one
+/// position of two segments, over every frame: dropped, duplicated, reordered, frozen, black.
+pub const SEQUENCE_LIMIT: Limit = Limit { match_max: 6.0, mismatch_min: 10.0 };
+
+/// PDQ quality under which a frame is flat: its hash says little.
+pub const QUALITY_FLAT: u8 = 10;
+/// PDQ quality from which a frame is detailed; a detailed frame against a flat one mismatches.
+pub const QUALITY_DETAILED: u8 = 50;
+
+/// Two segments' frames at one position may differ in time by this much (rounding).
+pub const TIME_TOLERANCE_MS: u64 = 1;
+
+/// An 8-bit image plane, row-major, `stride` bytes a row.
+#[derive(Clone, Copy, Debug)]
+pub struct Plane<'a> {
+    pub width: usize,
+    pub height: usize,
+    pub stride: usize,
+    pub data: &'a [u8],
+}
+
+impl Plane<'_> {
+    fn row(&self, y: usize) -> &[u8] {
+        &self.data[y * self.stride..y * self.stride + self.width]
+    }
+}
+
+/// The fingerprint of one image.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FrameFingerprint {
+    pub width: u32,
+    pub height: u32,
+    /// PDQ of the luma, with its quality (0..=100).
+    pub pdq: PdqHash,
+    pub luma: LumaGrid,
+    pub chroma: ChromaGrid,
+    /// RMS deviation of each pixel from the mean of its 2x2 block, in levels: the energy of
+    /// the finest scale, which blur and upscaling remove and noise (fewer samples) adds.
+    pub detail: f32,
+    pub lap: f32,
+    pub halfband: f32,
+}
+
+/// One frame of a segment, fingerprinted because it was on screen at a sampled time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SampledFrame {
+    /// The sampled time, in ms from the first frame.
+    pub time_ms: u64,
+    /// The frame shown then (0-based, in presentation order).
+    pub frame: u32,
+    pub fingerprint: FrameFingerprint,
+}
+
+/// What every frame of a segment leaves behind: when it is shown and its luma grid.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FrameSignature {
+    /// Presentation time in ms from the first frame.
+    pub time_ms: u64,
+    pub luma: LumaGrid,
+}
+
+/// The fingerprint of a video segment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SegmentFingerprint {
+    /// FFmpeg's codec name, e.g. `h264`.
+    pub codec: String,
+    pub width: u32,
+    pub height: u32,
+    pub frames: u32,
+    /// From the first frame to the end of the last.
+    pub duration_ms: u64,
+    /// In the order the times were asked for.
+    pub samples: Vec<SampledFrame>,
+    /// Every frame, in presentation order.
+    pub signatures: Vec<FrameSignature>,
+}
+
+/// The outcome of a comparison; the strings say why, for a person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Verdict {
+    Match,
+    Mismatch(String),
+    Inconclusive(String),
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Verdict::Match => f.write_str("match"),
+            Verdict::Mismatch(why) => write!(f, "mismatch: {why}"),
+            Verdict::Inconclusive(why) => write!(f, "inconclusive: {why}"),
+        }
+    }
+}
+
+/// Why an image could not be fingerprinted.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum FingerprintError {
+    #[error("the frame is not a valid {format} image: {reason}")]
+    Undecodable { format: ImageFormat, reason: String },
+    #[error("the frame is {width}x{height}, larger than {MAX_DIMENSION} a side")]
+    TooLarge { width: u64, height: u64 },
+}
+
+/// Fingerprints a frame given as its luma and chroma planes (any chroma subsampling).
+pub fn fingerprint_planes(y: &Plane, cb: &Plane, cr: &Plane) -> FrameFingerprint {
+    let pdq = pdq::hash_luma(y.width, y.height, y.stride, y.data);
+    fingerprint_with(pdq, y, cb, cr)
+}
+
+/// Fingerprints packed 8-bit RGB (3 bytes a pixel, rows packed).
+///
+/// # Panics
+/// If `rgb.len() != width * height * 3`.
+pub fn fingerprint_rgb(width: usize, height: usize, rgb: &[u8]) -> FrameFingerprint {
+    assert_eq!(rgb.len(), width * height * 3, "packed RGB of {width}x{height}");
+    // BT.601 full range, as JPEG; PDQ hashes the RGB itself with the same luma weights.
+    let mut planes = [vec![0u8; width * height], vec![0; width * height], vec![0; width * height]];
+    for (i, px) in rgb.chunks_exact(3).enumerate() {
+        let [r, g, b] = [px[0], px[1], px[2]].map(f32::from);
+        planes[0][i] = to_u8(0.299 * r + 0.587 * g + 0.114 * b);
+        planes[1][i] = to_u8(128.0 - 0.168_736 * r - 0.331_264 * g + 0.5 * b);
+        planes[2][i] = to_u8(128.0 + 0.5 * r - 0.418_688 * g - 0.081_312 * b);
+    }
+    let plane = |data| Plane { width, height, stride: width, data };
+    let pdq = pdq::hash_rgb(width, height, rgb);
+    fingerprint_with(pdq, &plane(&planes[0]), &plane(&planes[1]), &plane(&planes[2]))
+}
+
+fn fingerprint_with(pdq: PdqHash, y: &Plane, cb: &Plane, cr: &Plane) -> FrameFingerprint {
+    let [cb, cr] = [cb, cr].map(grid_means::<CHROMA_GRID>);
+    let mut chroma = [[[0; 2]; CHROMA_GRID]; CHROMA_GRID];
+    for (i, row) in chroma.iter_mut().enumerate() {
+        for (j, cell) in row.iter_mut().enumerate() {
+            *cell = [to_u8(cb[i][j]), to_u8(cr[i][j])];
+        }
+    }
+    FrameFingerprint {
+        width: y.width as u32,
+        height: y.height as u32,
+        pdq,
+        luma: luma_grid(y),
+        chroma,
+        detail: fine_detail(y),
+        lap: lap_detail(y),
+        halfband: halfband_detail(y),
+    }
+}
+
+/// The luma grid of a frame: its signature in a segment.
+pub fn luma_grid(y: &Plane) -> LumaGrid {
+    grid_means::<GRID>(y).map(|row| row.map(to_u8))
+}
+
+fn to_u8(v: f32) -> u8 {
+    v.round().clamp(0.0, 255.0) as u8
+}
+
+/// Mean of each of N x N cells. A plane narrower than N gives cells that share pixels.
+fn grid_means<const N: usize>(plane: &Plane) -> [[f32; N]; N] {
+    let (w, h) = (plane.width, plane.height);
+    let mut means = [[0.0; N]; N];
+    if w == 0 || h == 0 {
+        return means;
+    }
+    let span = |i: usize, len: usize| (i * len / N, ((i + 1) * len).div_ceil(N));
+    for (cy, row_means) in means.iter_mut().enumerate() {
+        let (y0, y1) = span(cy, h);
+        let mut sums = [0u64; N];
+        for y in y0..y1 {
+            let row = plane.row(y);
+            for (cx, sum) in sums.iter_mut().enumerate() {
+                let (x0, x1) = span(cx, w);
+                *sum += row[x0..x1].iter().map(|&v| u64::from(v)).sum::<u64>();
+            }
+        }
+        for (cx, mean) in row_means.iter_mut().enumerate() {
+            let (x0, x1) = span(cx, w);
+            *mean = sums[cx] as f32 / ((x1 - x0) * (y1 - y0)) as f32;
+        }
+    }
+    means
+}
+
+/// RMS deviation of each pixel from its 2x2 block's mean (the finest Haar octave).
+fn fine_detail(y: &Plane) -> f32 {
+    let (mut sum, mut pixels) = (0u64, 0u64);
+    for by in (0..y.height.saturating_sub(1)).step_by(2) {
+        let (r0, r1) = (y.row(by), y.row(by + 1));
+        for (a, b) in r0.chunks_exact(2).zip(r1.chunks_exact(2)) {
+            let p = [a[0], a[1], b[0], b[1]].map(u64::from);
+            let s: u64 = p.iter().sum();
+            // 4 * sum of (p - s/4)^2, in integers.
+            sum += 4 * p.iter().map(|v| v * v).sum::<u64>() - s * s;
+            pixels += 4;
+        }
+    }
+    if pixels == 0 {
+        return 0.0;
+    }
+    (sum as f64 / 4.0 / pixels as f64).sqrt() as f32
+}
+
+fn lap_detail(y: &Plane) -> f32 {
+    let (w, h) = (y.width, y.height);
+    if w < 3 || h < 3 {
+        return 0.0;
+    }
+    let mut sum = 0f64;
+    for j in 1..h - 1 {
+        let (u, c, d) = (y.row(j - 1), y.row(j), y.row(j + 1));
+        for i in 1..w - 1 {
+            let p = 2 * i32::from(c[i]);
+            let lx = p - i32::from(c[i - 1]) - i32::from(c[i + 1]);
+            let ly = p - i32::from(u[i]) - i32::from(d[i]);
+            sum += f64::from(lx * lx + ly * ly);
+        }
+    }
+    (sum / ((w - 2) * (h - 2)) as f64).sqrt() as f32
+}
+
+fn halfband_detail(y: &Plane) -> f32 {
+    let (w, h) = (y.width, y.height);
+    if w < 7 || h < 7 {
+        return 0.0;
+    }
+    const T: [f32; 7] = [-1.0, 0.0, 9.0, 16.0, 9.0, 0.0, -1.0];
+    let mut rows = vec![0f32; w * h];
+    for j in 0..h {
+        let r = y.row(j);
+        for i in 3..w - 3 {
+            rows[j * w + i] = (0..7).map(|k| T[k] * f32::from(r[i + k - 3])).sum::<f32>() / 32.0;
+        }
+    }
+    let mut sum = 0f64;
+    let mut n = 0u64;
+    for j in 3..h - 3 {
+        let r = y.row(j);
+        for i in 3..w - 3 {
+            let low = (0..7).map(|k| T[k] * rows[(j + k - 3) * w + i]).sum::<f32>() / 32.0;
+            let d = f32::from(r[i]) - low;
+            sum += f64::from(d * d);
+            n += 1;
+        }
+    }
+    (sum / n as f64).sqrt() as f32
+}
+
+/// Fingerprints a rendered frame: an 8-bit PNG, or a linear EXR tonemapped and sRGB-encoded to
+/// 8 bits first (the renderer's own PNG curve, so both formats of one frame fingerprint alike).
+pub fn fingerprint_image(
+    bytes: &[u8],
+    format: ImageFormat,
+) -> Result<FrameFingerprint, FingerprintError> {
+    let (width, height, rgb) = match format {
+        ImageFormat::Png => decode_png(bytes)?,
+        ImageFormat::Exr => decode_exr(bytes)?,
+    };
+    Ok(fingerprint_rgb(width, height, &rgb))
+}
+
+fn check_dimensions(width: u64, height: u64) -> Result<(), FingerprintError> {
+    let max = u64::from(MAX_DIMENSION);
+    if width > max || height > max {
+        return Err(FingerprintError::TooLarge { width, height });
+    }
+    Ok(())
+}
+
+fn decode_png(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), FingerprintError> {
+    let undecodable =
+        |reason: String| FingerprintError::Undecodable { format: ImageFormat::Png, reason };
+    let mut decoder = png::Decoder::new(Cursor::new(bytes));
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let max = MAX_DIMENSION as usize;
+    decoder.set_limits(png::Limits { bytes: max * max * 4 + (1 << 20) });
+    let mut reader = decoder.read_info().map_err(|e| undecodable(e.to_string()))?;
+    let (width, height) = (reader.info().width, reader.info().height);
+    // Refused by its header before a pixel buffer is allocated.
+    check_dimensions(u64::from(width), u64::from(height))?;
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let frame = reader.next_frame(&mut pixels).map_err(|e| undecodable(e.to_string()))?;
+    let (width, height) = (width as usize, height as usize);
+    let channels = frame.color_type.samples();
+    let mut rgb = Vec::with_capacity(width * height * 3);
+    for row in pixels[..frame.buffer_size()].chunks_exact(frame.line_size) {
+        for px in row[..width * channels].chunks_exact(channels) {
+            match frame.color_type {
+                png::ColorType::Grayscale | png::ColorType::GrayscaleAlpha => {
+                    rgb.extend([px[0]; 3])
+                }
+                _ => rgb.extend(&px[..3]),
+            }
+        }
+    }
+    Ok((width, height, rgb))
+}
+
+fn decode_exr(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), FingerprintError> {
+    let undecodable =
+        |reason: String| FingerprintError::Undecodable { format: ImageFormat::Exr, reason };
+    let meta = exr::meta::MetaData::read_from_buffered(Cursor::new(bytes), false)
+        .map_err(|e| undecodable(e.to_string()))?;
+    let header = meta.headers.first().ok_or_else(|| undecodable("it has no layer".into()))?;
+    check_dimensions(header.layer_size.0 as u64, header.layer_size.1 as u64)?;
+
+    struct Srgb8 {
+        width: usize,
+        rgb: Vec<u8>,
+    }
+    let image = exr::prelude::read()
+        .no_deep_data()
+        .largest_resolution_level()
+        .rgba_channels(
+            |size, _| Srgb8 { width: size.0, rgb: vec![0; size.0 * size.1 * 3] },
+            |pixels: &mut Srgb8, pos, (r, g, b, _a): (f32, f32, f32, f32)| {
+                let i = (pos.1 * pixels.width + pos.0) * 3;
+                pixels.rgb[i..i + 3].copy_from_slice(&[r, g, b].map(encode_srgb8));
+            },
+        )
+        .first_valid_layer()
+        .all_attributes()
+        .from_buffered(Cursor::new(bytes))
+        .map_err(|e| undecodable(e.to_string()))?;
+    let size = image.layer_data.size;
+    Ok((size.0, size.1, image.layer_data.channel_data.pixels.rgb))
+}
+
+/// Linear radiance to 8-bit sRGB exactly as the renderer writes its PNGs: Narkowicz's ACES fit,
+/// then the sRGB curve. NaN reads as 0 (the cheap checks refuse such frames anyway).
+fn encode_srgb8(c: f32) -> u8 {
+    let x = if c.is_nan() { 0.0 } else { c.max(0.0) };
+    let t = ((x * (2.51 * x + 0.03)) / (x * (2.43 * x + 0.59) + 0.14)).clamp(0.0, 1.0);
+    let s = if t <= 0.003_130_8 { t * 12.92 } else { 1.055 * t.powf(1.0 / 2.4) - 0.055 };
+    (s * 255.0 + 0.5) as u8
+}
+
+/// One respect in which two fingerprints were compared, with its limit.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Measure {
+    pub name: &'static str,
+    pub value: f32,
+    pub limit: Limit,
+}
+
+impl Measure {
+    /// How close to a mismatch: 1.0 at the mismatch threshold.
+    pub fn score(&self) -> f32 {
+        self.value / self.limit.mismatch_min
+    }
+}
+
+/// What differs between two frame fingerprints.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct FrameDistances {
+    pub pdq: u32,
+    pub quality: [u8; 2],
+    pub brightness: f32,
+    pub luma: f32,
+    pub chroma: f32,
+    pub detail: f32,
+    pub lap: f32,
+    pub halfband: f32,
+}
+
+impl FrameDistances {
+    pub fn between(a: &FrameFingerprint, b: &FrameFingerprint) -> FrameDistances {
+        let mean = |g: &LumaGrid| g.iter().flatten().map(|&v| f32::from(v)).sum::<f32>();
+        let cells = (GRID * GRID) as f32;
+        let chroma = a
+            .chroma
+            .iter()
+            .flatten()
+            .zip(b.chroma.iter().flatten())
+            .flat_map(|(p, q)| [p[0].abs_diff(q[0]), p[1].abs_diff(q[1])])
+            .max()
+            .unwrap_or(0);
+        let (da, db) = (a.detail + DETAIL_FLOOR, b.detail + DETAIL_FLOOR);
+        FrameDistances {
+            pdq: a.pdq.distance(&b.pdq),
+            quality: [a.pdq.quality, b.pdq.quality],
+            brightness: (mean(&a.luma) - mean(&b.luma)).abs() / cells,
+            luma: local_difference(&a.luma, &b.luma),
+            chroma: f32::from(chroma),
+            detail: da.max(db) / da.min(db),
+            lap: (a.lap + 1.0).max(b.lap + 1.0) / (a.lap + 1.0).min(b.lap + 1.0),
+            halfband: (a.halfband + 0.5).max(b.halfband + 0.5)
+                / (a.halfband + 0.5).min(b.halfband + 0.5),
+        }
+    }
+
+    /// Each respect with its limit. PDQ is left out when either frame is too flat for it.
+    pub fn measures(&self) -> Vec<Measure> {
+        let mut out = Vec::with_capacity(5);
+        if self.quality.iter().all(|&q| q >= QUALITY_FLAT) {
+            out.push(Measure { name: "PDQ distance", value: self.pdq as f32, limit: PDQ_LIMIT });
+        }
+        out.extend([
+            Measure {
+                name: "mean luma difference",
+                value: self.brightness,
+                limit: BRIGHTNESS_LIMIT,
+            },
+            Measure { name: "luma grid difference", value: self.luma, limit: LUMA_LIMIT },
+            Measure { name: "chroma grid difference", value: self.chroma, limit: CHROMA_LIMIT },
+            Measure { name: "detail ratio", value: self.detail, limit: DETAIL_LIMIT },
+            Measure {
+                name: "lap",
+                value: self.lap,
+                limit: Limit { match_max: 1e9, mismatch_min: 1e9 },
+            },
+            Measure {
+                name: "halfband",
+                value: self.halfband,
+                limit: Limit { match_max: 1e9, mismatch_min: 1e9 },
+            },
+        ]);
+        out
+    }
+}
+
+/// The [`LOCAL_CELLS`]-th largest absolute difference between two luma grids.
+pub fn local_difference(a: &LumaGrid, b: &LumaGrid) -> f32 {
+    let mut diffs: Vec<u8> =
+        a.iter().flatten().zip(b.iter().flatten()).map(|(p, q)| p.abs_diff(*q)).collect();
+    diffs.sort_unstable_by(|p, q| q.cmp(p));
+    f32::from(diffs[LOCAL_CELLS - 1])
+}
+
+/// Running verdict: the first mismatch wins, else the first inconclusive reason.
+#[derive(Default)]
+struct Findings {
+    mismatch: Vec<String>,
+    inconclusive: Vec<String>,
+}
+
+impl Findings {
+    fn check(&mut self, what: &str, measure: &Measure) {
+        let value = measure.value;
+        let limit = measure.limit;
+        if value >= limit.mismatch_min {
+            self.mismatch.push(format!(
+                "{what}{}: {} {value:.1} >= {}",
+                sep(what),
+                measure.name,
+                limit.mismatch_min
+            ));
+        } else if value > limit.match_max {
+            self.inconclusive.push(format!(
+                "{what}{}: {} {value:.1} is between {} and {}",
+                sep(what),
+                measure.name,
+                limit.match_max,
+                limit.mismatch_min
+            ));
+        }
+    }
+
+    fn verdict(self) -> Verdict {
+        if !self.mismatch.is_empty() {
+            Verdict::Mismatch(self.mismatch.join("; "))
+        } else if !self.inconclusive.is_empty() {
+            Verdict::Inconclusive(self.inconclusive.join("; "))
+        } else {
+            Verdict::Match
+        }
+    }
+}
+
+fn sep(what: &str) -> &'static str {
+    if what.is_empty() {
+        ""
+    } else {
+        " differs"
+    }
+}
+
+fn check_frames(findings: &mut Findings, what: &str, a: &FrameFingerprint, b: &FrameFingerprint) {
+    if (a.width, a.height) != (b.width, b.height) {
+        findings
+            .mismatch
+            .push(format!("{what}: {}x{} against {}x{}", a.width, a.height, b.width, b.height));
+        return;
+    }
+    let d = FrameDistances::between(a, b);
+    let [qa, qb] = d.quality;
+    let (low, high) = (qa.min(qb), qa.max(qb));
+    if high >= QUALITY_DETAILED && low < QUALITY_FLAT {
+        findings.mismatch.push(format!(
+            "{what}{}: a detailed frame (PDQ quality {high}) against a flat one (quality {low})",
+            sep(what)
+        ));
+    } else if high < QUALITY_FLAT {
+        findings
+            .inconclusive
+            .push(format!("{what}: both frames are too flat for PDQ (quality {qa} and {qb})"));
+    }
+    for measure in d.measures() {
+        findings.check(what, &measure);
+    }
+}
+
+/// Compares two images of the same task.
+pub fn compare_frames(a: &FrameFingerprint, b: &FrameFingerprint) -> Verdict {
+    let mut findings = Findings::default();
+    check_frames(&mut findings, "", a, b);
+    findings.verdict()
+}
+
+/// The worst frame of two segments' signatures, compared position by position: `(frame,
+/// difference)`, or `None` when either has no frames.
+pub fn sequence_difference(a: &[FrameSignature], b: &[FrameSignature]) -> Option<(usize, f32)> {
+    a.iter()
+        .zip(b)
+        .map(|(p, q)| local_difference(&p.luma, &q.luma))
+        .enumerate()
+        .max_by(|x, y| x.1.total_cmp(&y.1))
+}
+
+/// Compares two renditions of the same segment and rung, fingerprinted at the same times.
+pub fn compare_segments(a: &SegmentFingerprint, b: &SegmentFingerprint) -> Verdict {
+    let mut findings = Findings::default();
+    let meta = |s: &SegmentFingerprint| {
+        format!("{} {}x{}, {} frames", s.codec, s.width, s.height, s.frames)
+    };
+    if (&a.codec, a.width, a.height, a.frames) != (&b.codec, b.width, b.height, b.frames) {
+        return Verdict::Mismatch(format!("{} against {}", meta(a), meta(b)));
+    }
+    if a.duration_ms.abs_diff(b.duration_ms) > TIME_TOLERANCE_MS {
+        return Verdict::Mismatch(format!(
+            "{} ms long against {} ms",
+            a.duration_ms, b.duration_ms
+        ));
+    }
+    if a.signatures.len() != a.frames as usize || b.signatures.len() != b.frames as usize {
+        return Verdict::Inconclusive("a fingerprint lacks some frames' signatures".into());
+    }
+    if let Some((i, (p, q))) = a
+        .signatures
+        .iter()
+        .zip(&b.signatures)
+        .enumerate()
+        .find(|(_, (p, q))| p.time_ms.abs_diff(q.time_ms) > TIME_TOLERANCE_MS)
+    {
+        findings
+            .mismatch
+            .push(format!("frame {i} is shown at {} ms against {} ms", p.time_ms, q.time_ms));
+    }
+    if let Some((i, value)) = sequence_difference(&a.signatures, &b.signatures) {
+        let what = format!("frame {i} ({})", seconds(a.signatures[i].time_ms));
+        let measure = Measure { name: "luma grid difference", value, limit: SEQUENCE_LIMIT };
+        findings.check(&what, &measure);
+    }
+
+    let times = |s: &SegmentFingerprint| s.samples.iter().map(|f| f.time_ms).collect::<Vec<_>>();
+    if times(a) != times(b) {
+        findings.inconclusive.push(format!(
+            "sampled at different times: {:?} against {:?}",
+            times(a),
+            times(b)
+        ));
+    } else if a.samples.is_empty() {
+        findings.inconclusive.push("no frame was sampled".into());
+    } else {
+        for (p, q) in a.samples.iter().zip(&b.samples) {
+            let what = format!("frame at {}", seconds(p.time_ms));
+            check_frames(&mut findings, &what, &p.fingerprint, &q.fingerprint);
+        }
+    }
+    findings.verdict()
+}
+
+fn seconds(ms: u64) -> String {
+    format!("{:.2} s", ms as f64 / 1000.0)
+}

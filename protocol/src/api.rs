@@ -90,6 +90,9 @@ impl JobState {
 pub enum FrameState {
     Queued,
     Rendering,
+    /// Rendered and cheap-checked; its spot check (a duplicate on another
+    /// node) is not finished, so it is not published yet.
+    Verifying,
     Done,
     Failed,
     Cancelled,
@@ -100,6 +103,7 @@ impl FrameState {
         match self {
             FrameState::Queued => "queued",
             FrameState::Rendering => "rendering",
+            FrameState::Verifying => "verifying",
             FrameState::Done => "done",
             FrameState::Failed => "failed",
             FrameState::Cancelled => "cancelled",
@@ -229,4 +233,49 @@ pub struct RungStatus {
     pub worker: Option<String>,
     /// The encoder it used (libx264, h264_nvenc).
     pub encoder: Option<String>,
+}
+
+/// One node's account, as `mosaic ledger` shows it. Amounts are
+/// micro-credits (1 credit = 1,000,000).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeAccount {
+    pub peer: String,
+    /// Deposits less slashes.
+    pub staked: i64,
+    /// Rewards paid.
+    pub earned: i64,
+    /// Rewards for accepted results awaiting their check or settlement.
+    pub pending: i64,
+    pub slashed: i64,
+    /// Pending rewards lost to proven fraud.
+    pub forfeited: i64,
+    /// Whether the node gets work (staked enough, never proven to cheat).
+    pub eligible: bool,
+    /// The evidence, when the node was proven to cheat.
+    pub fraud: Option<String>,
+}
+
+/// `GET /api/ledger`: every node's account and the state of the checks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerSummary {
+    pub nodes: Vec<NodeAccount>,
+    /// Entries in the ledger.
+    pub entries: u64,
+    pub min_stake: i64,
+    /// Spot checks by outcome (match, mismatch, inconclusive, queued, ...).
+    pub checks: Vec<(String, u64)>,
+}
+
+/// `POST /api/ledger/stake`: an operator's deposit for a node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakeRequest {
+    pub peer: String,
+    /// Micro-credits, more than zero.
+    pub amount: i64,
+}
+
+/// `GET /ledger/proof/...`: an RFC 9162 proof, hashes in hex.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerProof {
+    pub proof: Vec<String>,
 }

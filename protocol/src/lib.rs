@@ -11,6 +11,7 @@ pub mod cid;
 pub mod frames;
 pub mod ids;
 pub mod ladder;
+pub mod receipt;
 pub mod settings;
 pub mod wire;
 

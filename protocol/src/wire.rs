@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::ladder::Rung;
 use crate::{ContentId, JobId, LeaseId, RenderSettings, SegmentId, TaskId};
 
-/// The request-response protocol name. Version 2 added live transcoding.
-pub const PROTOCOL: &str = "/mosaic/tasks/2.0.0";
+/// The request-response protocol name. Version 2 added live transcoding;
+/// version 3 signed receipts and the reason a worker gets no work.
+pub const PROTOCOL: &str = "/mosaic/tasks/3.0.0";
 
 /// Bytes of blob per request or response. Small enough to interleave with
 /// other traffic on the connection, large enough to keep overhead low.
@@ -127,12 +128,16 @@ pub enum WorkerRequest {
         data: Vec<u8>,
         last: bool,
     },
-    /// Reports a finished task: every output is uploaded. `encoder` names
-    /// the encoder a transcode used, for the operator's view.
+    /// Reports a finished task: every output is uploaded. `engine` names
+    /// what made the outputs (the encoder of a transcode, the backend of a
+    /// render); `signature` is the worker's ed25519 signature over
+    /// [`crate::receipt::receipt_message`].
     Complete {
         lease: LeaseId,
         outputs: Vec<TaskOutput>,
-        encoder: Option<String>,
+        engine: Option<String>,
+        #[serde(with = "serde_bytes")]
+        signature: Vec<u8>,
     },
     /// Reports a task that could not be done, with the reason.
     Fail {
@@ -147,8 +152,11 @@ pub enum OrchestratorResponse {
         orchestrator_version: String,
     },
     Task(TaskAssignment),
+    /// Nothing to do now; `reason` says why when it is not just an empty
+    /// queue (too little stake, say), for the operator's log.
     NoTask {
         retry_after_ms: u64,
+        reason: Option<String>,
     },
     LeaseRenewed,
     /// The task was cancelled or given to someone else: stop working on it.

@@ -123,8 +123,11 @@ impl Drop for Process {
     }
 }
 
-/// Test settings: short leases so a killed worker's task comes back soon.
-pub const TEST_CONFIG: &str = "lease_seconds = 3\n";
+/// Test settings: short leases so a killed worker's task comes back soon;
+/// no stake needed and no spot checks, which the verification tests
+/// (tests/verify.rs) switch back on.
+pub const TEST_CONFIG: &str =
+    "lease_seconds = 3\nmin_stake = 0.0\nspot_check_rate = 0.0\nspot_check_warmup = 0\n";
 
 pub struct Orchestrator {
     pub process: Process,
@@ -152,12 +155,18 @@ impl Orchestrator {
     }
 
     fn start_with(dir: &Path, p2p: &str, extra_config: &str) -> Orchestrator {
+        Self::start_exactly(dir, p2p, &format!("{TEST_CONFIG}{extra_config}"))
+    }
+
+    /// Starts (or restarts, keeping `dir`) an orchestrator with exactly
+    /// `config`, listening on `p2p`.
+    pub fn start_exactly(dir: &Path, p2p: &str, config_text: &str) -> Orchestrator {
         fs::create_dir_all(dir).unwrap();
         for stale in ["http.addr", "p2p.addr", "rtmp.addr"] {
             let _ = fs::remove_file(dir.join(stale));
         }
         let config = dir.join("test.toml");
-        fs::write(&config, format!("{TEST_CONFIG}{extra_config}")).unwrap();
+        fs::write(&config, config_text).unwrap();
         let n = fs::read_dir(dir).unwrap().count();
         let process = Process::spawn(
             "orchestrator",

@@ -2,12 +2,14 @@
 //! - [`ladder`]: one live segment in, an ABR ladder of renditions out;
 //! - [`encoders`]: the H.264 encoders behind one trait (libx264, NVENC);
 //! - [`probe`]: what a segment holds, read without decoding;
+//! - [`fingerprint`]: a rendition's perceptual fingerprint, for spot checks;
 //! - [`mp4`]: a render job's PNG frames into an H.264 MP4.
 //!
 //! This crate never touches the network; it reads and writes the files it
 //! is given.
 
 pub mod encoders;
+pub mod fingerprint;
 pub mod ladder;
 pub mod mp4;
 pub mod probe;

@@ -89,8 +89,9 @@ async fn main() -> anyhow::Result<()> {
         .build()
         .context("cannot start the render threads")?;
     let cache = SceneCache::new(args.data_dir.join("scenes"), renderer::Limits::default());
-    let client = network::spawn(keypair, address)?;
-    let runner = Runner::new(client, cache, pool, encoders, args.data_dir.join("transcode"));
+    let client = network::spawn(keypair.clone(), address)?;
+    let runner =
+        Runner::new(client, keypair, cache, pool, encoders, args.data_dir.join("transcode"));
 
     tokio::select! {
         () = runner.run() => {}

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use libp2p::identity::Keypair;
 use protocol::wire::{
     Capabilities, Lane, OrchestratorResponse, RenderWork, TaskAssignment, TaskOutput, Work,
     WorkerRequest, BLOB_CHUNK,
@@ -65,9 +66,20 @@ impl From<SceneCacheError> for TaskError {
     }
 }
 
+/// Sees every output before it is uploaded. A real worker has none: this is
+/// the seam the cheating worker of the end-to-end tests uses to tamper
+/// with what it delivers while speaking the real protocol.
+pub trait OutputHook: Send + Sync {
+    /// The bytes to upload for `output` of `work` instead of `bytes`.
+    fn output(&self, lease: LeaseId, work: &Work, output: u32, bytes: Vec<u8>) -> Vec<u8>;
+}
+
 /// Runs tasks for one orchestrator, forever.
 pub struct Runner {
     client: Client,
+    /// Signs receipts: the same key that names this worker on the network.
+    keypair: Keypair,
+    hook: Option<Arc<dyn OutputHook>>,
     cache: Mutex<SceneCache>,
     pool: Arc<rayon::ThreadPool>,
     capabilities: Capabilities,
@@ -82,6 +94,7 @@ impl Runner {
     /// `encoders` are those that work on this machine, fastest first.
     pub fn new(
         client: Client,
+        keypair: Keypair,
         cache: SceneCache,
         pool: rayon::ThreadPool,
         encoders: Vec<&'static dyn H264Encoder>,
@@ -90,12 +103,20 @@ impl Runner {
         let capabilities = capabilities(pool.current_num_threads(), &encoders);
         Self {
             client,
+            keypair,
+            hook: None,
             cache: Mutex::new(cache),
             pool: Arc::new(pool),
             capabilities,
             encoder: encoders.first().copied(),
             scratch,
         }
+    }
+
+    /// Passes every output through `hook` before it is uploaded.
+    pub fn with_output_hook(mut self, hook: Arc<dyn OutputHook>) -> Self {
+        self.hook = Some(hook);
+        self
     }
 
     /// Connects, works, and after any lost connection waits for the next
@@ -142,10 +163,19 @@ impl Runner {
 
     /// Takes and runs the tasks of one lane until a request fails.
     async fn lane(&self, lane: Lane, generation: u64) -> Result<(), RequestError> {
+        // Why no work comes, logged when it changes rather than every poll.
+        let mut idle_reason: Option<String> = None;
         loop {
             match self.client.request(WorkerRequest::NextTask { lane }).await? {
-                OrchestratorResponse::Task(task) => self.run_task(task, generation).await?,
-                OrchestratorResponse::NoTask { retry_after_ms } => {
+                OrchestratorResponse::Task(task) => {
+                    idle_reason = None;
+                    self.run_task(task, generation).await?
+                }
+                OrchestratorResponse::NoTask { retry_after_ms, reason } => {
+                    if reason.is_some() && reason != idle_reason {
+                        warn!(?lane, reason = reason.as_deref().unwrap_or(""), "no work for us");
+                    }
+                    idle_reason = reason;
                     tokio::time::sleep(Duration::from_millis(retry_after_ms).min(MAX_IDLE_WAIT))
                         .await;
                 }
@@ -186,9 +216,16 @@ impl Runner {
 
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match outcome {
-            Ok((outputs, encoder)) => {
+            Ok((outputs, engine)) => {
                 let count = outputs.len();
-                let complete = WorkerRequest::Complete { lease, outputs, encoder };
+                let digest = protocol::receipt::work_digest(&task.work);
+                let message =
+                    protocol::receipt::receipt_message(lease, &digest, &outputs, engine.as_deref());
+                let signature = self
+                    .keypair
+                    .sign(&message)
+                    .map_err(|e| RequestError::Protocol(format!("cannot sign the receipt: {e}")))?;
+                let complete = WorkerRequest::Complete { lease, outputs, engine, signature };
                 match self.client.request(complete).await? {
                     OrchestratorResponse::Accepted => {
                         info!(task = %name, outputs = count, ms = elapsed_ms, "task done");
@@ -228,13 +265,16 @@ impl Runner {
         task: &TaskAssignment,
     ) -> Result<(Vec<TaskOutput>, Option<String>), TaskError> {
         match &task.work {
-            Work::Render(work) => Ok((self.render(work, task.lease).await?, None)),
+            Work::Render(work) => {
+                Ok((self.render(work, task).await?, Some(RENDER_BACKENDS[0].to_owned())))
+            }
             Work::Transcode(work) => {
                 let encoder = self.encoder.ok_or_else(|| {
                     TaskError::Failed("this worker has no encoder for live work".into())
                 })?;
+                let hook = self.hook.as_deref();
                 let outputs =
-                    crate::transcode::run(&self.client, work, task.lease, encoder, &self.scratch)
+                    crate::transcode::run(&self.client, task, work, encoder, &self.scratch, hook)
                         .await?;
                 Ok((outputs, Some(encoder.name().to_owned())))
             }
@@ -245,8 +285,9 @@ impl Runner {
     async fn render(
         &self,
         work: &RenderWork,
-        lease: LeaseId,
+        task: &TaskAssignment,
     ) -> Result<Vec<TaskOutput>, TaskError> {
+        let lease = task.lease;
         let asset = self.cache.lock().await.asset(&self.client, work.scene).await?;
         let mut outputs = Vec::with_capacity(work.frames.len());
         for &frame in &work.frames {
@@ -260,6 +301,10 @@ impl Runner {
                     })?
                     .map_err(TaskError::Failed)?;
             let render_ms = started.elapsed().as_millis() as u64;
+            let bytes = match &self.hook {
+                Some(hook) => hook.output(lease, &task.work, frame, bytes),
+                None => bytes,
+            };
             let cid = upload_output(&self.client, lease, frame, &bytes).await?;
             info!(
                 task = %work.task,

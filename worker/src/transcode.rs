@@ -6,13 +6,12 @@
 use std::path::{Path, PathBuf};
 
 use protocol::settings::MAX_DIMENSION;
-use protocol::wire::{TaskOutput, TranscodeWork};
-use protocol::LeaseId;
+use protocol::wire::{TaskAssignment, TaskOutput, TranscodeWork};
 use tracing::info;
 use transcoder::H264Encoder;
 
 use crate::network::Client;
-use crate::runner::{upload_output, TaskError};
+use crate::runner::{upload_output, OutputHook, TaskError};
 use crate::scene_cache::{fetch_blob, FetchError};
 
 /// The largest source segment fetched (the orchestrator's own limit is lower).
@@ -31,11 +30,13 @@ impl Drop for Scratch {
 
 pub async fn run(
     client: &Client,
+    task: &TaskAssignment,
     work: &TranscodeWork,
-    lease: LeaseId,
     encoder: &'static dyn H264Encoder,
     scratch: &Path,
+    hook: Option<&dyn OutputHook>,
 ) -> Result<Vec<TaskOutput>, TaskError> {
+    let lease = task.lease;
     if work.rungs.is_empty() || work.rungs.len() > MAX_RUNGS {
         return Err(TaskError::Failed(format!(
             "a ladder of {} rungs is not transcodable",
@@ -75,7 +76,10 @@ pub async fn run(
 
     let mut uploaded = Vec::with_capacity(outputs.len());
     for (i, path) in outputs.iter().enumerate() {
-        let bytes = tokio::fs::read(path).await.map_err(io)?;
+        let mut bytes = tokio::fs::read(path).await.map_err(io)?;
+        if let Some(hook) = hook {
+            bytes = hook.output(lease, &task.work, i as u32, bytes);
+        }
         let cid = upload_output(client, lease, i as u32, &bytes).await?;
         uploaded.push(TaskOutput { output: i as u32, cid });
     }

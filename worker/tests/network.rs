@@ -173,7 +173,9 @@ async fn an_upload_the_orchestrator_hashes_differently_is_an_error() {
 #[tokio::test]
 async fn the_worker_reconnects_when_the_orchestrator_comes_back() {
     let orchestrator = Keypair::generate_ed25519();
-    let answer = |_: &WorkerRequest| Reply::now(OrchestratorResponse::NoTask { retry_after_ms: 1 });
+    let answer = |_: &WorkerRequest| {
+        Reply::now(OrchestratorResponse::NoTask { retry_after_ms: 1, reason: None })
+    };
     let first = Responder::start(orchestrator.clone(), 0, answer).await;
     let port = first.port();
     let client = connect(&first).await;
@@ -199,7 +201,7 @@ async fn the_worker_reconnects_when_the_orchestrator_comes_back() {
     assert_eq!(generation, 2);
     assert_eq!(
         client.request(WorkerRequest::NextTask { lane: Lane::Render }).await,
-        Ok(OrchestratorResponse::NoTask { retry_after_ms: 1 })
+        Ok(OrchestratorResponse::NoTask { retry_after_ms: 1, reason: None })
     );
     assert_eq!(second.requests().len(), 1);
 }

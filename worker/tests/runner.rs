@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Reply, Responder};
-use libp2p::identity::Keypair;
+use libp2p::identity::{Keypair, PublicKey};
 use mosaic_worker::network;
 use mosaic_worker::runner::Runner;
 use mosaic_worker::scene_cache::SceneCache;
@@ -85,7 +85,7 @@ fn one_task_farm(
         WorkerRequest::NextTask { lane } => {
             Reply::now(match task.take().filter(|_| *lane == Lane::Render) {
                 Some(task) => OrchestratorResponse::Task(task),
-                None => OrchestratorResponse::NoTask { retry_after_ms: 50 },
+                None => OrchestratorResponse::NoTask { retry_after_ms: 50, reason: None },
             })
         }
         WorkerRequest::Renew { .. } => Reply::now(renewal.clone()),
@@ -117,12 +117,16 @@ fn one_task_farm(
     (Farm { uploads }, answer)
 }
 
-async fn start_worker(responder: &Responder, data: &std::path::Path) {
-    let client = network::spawn(Keypair::generate_ed25519(), responder.address.clone()).unwrap();
+/// Starts a worker; returns its public key, which signs its receipts.
+async fn start_worker(responder: &Responder, data: &std::path::Path) -> PublicKey {
+    let keypair = Keypair::generate_ed25519();
+    let client = network::spawn(keypair.clone(), responder.address.clone()).unwrap();
     let cache = SceneCache::new(data.join("scenes"), renderer::Limits::default());
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     let scratch = data.join("transcode");
-    tokio::spawn(Runner::new(client, cache, pool, Vec::new(), scratch).run());
+    let public = keypair.public();
+    tokio::spawn(Runner::new(client, keypair, cache, pool, Vec::new(), scratch).run());
+    public
 }
 
 async fn next_report(reports: &mut mpsc::UnboundedReceiver<WorkerRequest>) -> WorkerRequest {
@@ -136,19 +140,28 @@ async fn next_report(reports: &mut mpsc::UnboundedReceiver<WorkerRequest>) -> Wo
 async fn a_task_is_rendered_uploaded_and_completed() {
     let scene = samples::cornell_box_animated();
     let task = assignment(&scene, vec![1, 2, 3], tiny(ImageFormat::Png, None), 30_000);
+    let task_work = task.work.clone();
     let (tx, mut reports) = mpsc::unbounded_channel();
     let (farm, answer) =
         one_task_farm(scene.clone(), task, OrchestratorResponse::LeaseRenewed, Duration::ZERO, tx);
     let responder = Responder::start(Keypair::generate_ed25519(), 0, answer).await;
     let data = tempfile::tempdir().unwrap();
-    start_worker(&responder, data.path()).await;
+    let public = start_worker(&responder, data.path()).await;
 
-    let WorkerRequest::Complete { lease, outputs, encoder } = next_report(&mut reports).await
+    let WorkerRequest::Complete { lease, outputs, engine, signature } =
+        next_report(&mut reports).await
     else {
         panic!("expected Complete");
     };
     assert_eq!(lease, LEASE);
-    assert_eq!(encoder, None, "a render names no encoder");
+    assert_eq!(engine.as_deref(), Some("cpu-pathtracer"), "a render names its backend");
+    // The receipt is signed over exactly what was assigned and delivered.
+    let digest = protocol::receipt::work_digest(&task_work);
+    let message = protocol::receipt::receipt_message(lease, &digest, &outputs, engine.as_deref());
+    assert!(public.verify(&message, &signature), "the receipt does not verify");
+    let other =
+        protocol::receipt::receipt_message(lease, &digest, &outputs[1..], engine.as_deref());
+    assert!(!public.verify(&other, &signature));
     let uploads = farm.uploads.lock().unwrap().clone();
     assert_eq!(outputs.iter().map(|o| o.output).collect::<Vec<_>>(), vec![1, 2, 3]);
     assert_eq!(uploads.len(), 3);

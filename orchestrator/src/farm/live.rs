@@ -108,6 +108,10 @@ fn validate_name(name: &str) -> Result<(), FarmError> {
     }
 }
 
+pub(super) fn broadcast_rungs(b: &BroadcastRow) -> Result<Vec<Rung>, FarmError> {
+    rungs_of(b)
+}
+
 fn rungs_of(b: &BroadcastRow) -> Result<Vec<Rung>, FarmError> {
     match &b.rungs {
         None => Ok(Vec::new()),
@@ -336,21 +340,19 @@ impl Farm {
         let deadline = self.deadline_ms(&segment);
         let lease = store::lease_segment(&tx, id, peer, now, now + deadline)?;
         render_store::touch_worker(&tx, peer, now / 1000)?;
-        tx.commit()?;
         tracing::info!(peer, stream, sequence = segment.sequence, %lease, deadline_ms = deadline, "segment leased");
-        Ok(Some(TaskAssignment {
-            lease,
-            lease_ms: deadline as u64,
-            work: Work::Transcode(TranscodeWork {
-                segment: id,
-                stream,
-                sequence: segment.sequence,
-                source: segment.cid,
-                source_bytes: segment.bytes,
-                duration_ms: segment.duration_ms,
-                rungs,
-            }),
-        }))
+        let work = Work::Transcode(TranscodeWork {
+            segment: id,
+            stream,
+            sequence: segment.sequence,
+            source: segment.cid,
+            source_bytes: segment.bytes,
+            duration_ms: segment.duration_ms,
+            rungs,
+        });
+        render_store::verify::set_lease_digest(&tx, lease, &protocol::receipt::work_digest(&work))?;
+        tx.commit()?;
+        Ok(Some(TaskAssignment { lease, lease_ms: deadline as u64, work }))
     }
 
     fn deadline_ms(&self, segment: &SegmentRow) -> i64 {
@@ -397,7 +399,7 @@ impl Farm {
         Ok(cid)
     }
 
-    fn rungs_of_segment(&self, segment: &SegmentRow) -> Result<Vec<Rung>, FarmError> {
+    pub(super) fn rungs_of_segment(&self, segment: &SegmentRow) -> Result<Vec<Rung>, FarmError> {
         let b = store::broadcast(&self.db(), segment.broadcast)?
             .ok_or_else(|| corrupt("broadcast", segment.broadcast))?;
         rungs_of(&b)
@@ -413,11 +415,23 @@ impl Farm {
         id: SegmentId,
         outputs: &[TaskOutput],
         encoder: Option<&str>,
+        signature: &[u8],
     ) -> Result<Result<(), String>, FarmError> {
         let segment = match current_segment_lease(&self.db(), peer, lease, id, Some(self.now_ms()))?
         {
             Ok(segment) => segment,
             Err(reason) => return Ok(Err(reason)),
+        };
+        let refused = match self.check_receipt(peer, lease, outputs, encoder, signature)? {
+            Ok(digest) => self.work_refusal(peer)?.map_or(Ok(digest), Err),
+            Err(reason) => Err(reason),
+        };
+        let digest = match refused {
+            Ok(digest) => digest,
+            Err(reason) => {
+                self.fail_segment(peer, lease, id, &reason)?;
+                return Ok(Err(reason));
+            }
         };
         let rungs = self.rungs_of_segment(&segment)?;
         let checked = match self.check_renditions(&segment, &rungs, lease, outputs)? {
@@ -437,6 +451,19 @@ impl Farm {
         };
         let encoder = encoder.map(|e| e.chars().take(64).collect::<String>());
         store::set_segment_done(&tx, id, peer, encoder.as_deref(), &checked, now)?;
+        // Live renditions are published after their cheap checks (latency
+        // matters); a spot check that later proves them wrong swaps them.
+        let delivery = super::verify::Delivery {
+            peer,
+            lease,
+            engine: encoder.as_deref(),
+            outputs: checked.iter().map(|r| (r.rung, r.cid)).collect(),
+            digest,
+            signature,
+        };
+        let price = self.video_price(&rungs, segment.frames);
+        let subject = render_store::verify::Subject::Segment(id);
+        self.record_first_result(&tx, subject, &delivery, price, now)?;
         render_store::count_task_done(&tx, peer)?;
         tx.commit()?;
         drop(db);
@@ -450,7 +477,7 @@ impl Farm {
     }
 
     /// Each rung's upload, matched against the report and checked.
-    fn check_renditions(
+    pub(super) fn check_renditions(
         &self,
         segment: &SegmentRow,
         rungs: &[Rung],
@@ -878,6 +905,7 @@ mod tests {
 
     fn settings() -> FarmSettings {
         let mut settings = FarmSettings::from(&crate::config::Config::default());
+        settings.verify = super::super::verify::unchecked();
         settings.live.ladder = vec![
             RungSpec { height: 90, bitrate: 200_000 },
             RungSpec { height: 60, bitrate: 100_000 },
@@ -975,7 +1003,8 @@ mod tests {
                     self.farm.upload_chunk(peer, lease, i as u32, 0, bytes, true).unwrap().unwrap();
                 reported.push(TaskOutput { output: i as u32, cid });
             }
-            self.farm.complete(peer, lease, reported, Some("libx264")).unwrap()
+            super::super::tests::complete_signed(&self.farm, peer, lease, reported, Some("libx264"))
+                .unwrap()
         }
 
         fn published(&self) -> Vec<(u64, Option<Published>)> {
@@ -1174,7 +1203,9 @@ mod tests {
                 TaskOutput { output: i as u32, cid }
             })
             .collect();
-        farm.complete("b", task.lease, outputs, None).unwrap().unwrap();
+        super::super::tests::complete_signed(&farm, "b", task.lease, outputs, None)
+            .unwrap()
+            .unwrap();
         let playlist = farm.media_playlist("studio", "90p", Kind::Recording).unwrap();
         assert!(playlist.ends_with("-0.ts\n#EXT-X-ENDLIST\n"), "{playlist}");
     }

@@ -545,6 +545,28 @@ pub fn set_segment_done(
     Ok(())
 }
 
+/// Swaps a segment's renditions for another worker's (a clawback after a
+/// spot check proved the first ones wrong).
+pub fn replace_renditions(
+    conn: &Connection,
+    id: SegmentId,
+    worker: &str,
+    encoder: Option<&str>,
+    renditions: &[RenditionRow],
+) -> Result<(), StoreError> {
+    for r in renditions {
+        conn.execute(
+            "UPDATE renditions SET cid = ?3, bytes = ?4, codec = ?5 WHERE segment = ?1 AND rung = ?2",
+            params![id.0, r.rung, r.cid.to_hex(), r.bytes as i64, r.codec],
+        )?;
+    }
+    conn.execute(
+        "UPDATE segments SET worker = ?2, encoder = ?3 WHERE id = ?1",
+        params![id.0, worker, encoder],
+    )?;
+    Ok(())
+}
+
 pub fn renditions(conn: &Connection, segment: SegmentId) -> Result<Vec<RenditionRow>, StoreError> {
     let mut stmt = conn.prepare(
         "SELECT rung, cid, bytes, codec FROM renditions WHERE segment = ?1 ORDER BY rung",
