@@ -1093,7 +1093,7 @@ fn assemble_video(inner: &Inner, id: JobId) -> Result<(), FarmError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::time::Instant;
 
     use protocol::FrameSpec;
@@ -1102,16 +1102,16 @@ mod tests {
 
     /// The render fields of an assignment, for tests that only render.
     #[derive(Clone, Debug, PartialEq)]
-    struct Leased {
-        task: protocol::TaskId,
-        lease: LeaseId,
-        lease_ms: u64,
-        job: JobId,
-        frames: Vec<u32>,
-        settings: RenderSettings,
+    pub(super) struct Leased {
+        pub task: protocol::TaskId,
+        pub lease: LeaseId,
+        pub lease_ms: u64,
+        pub job: JobId,
+        pub frames: Vec<u32>,
+        pub settings: RenderSettings,
     }
 
-    fn next(farm: &Farm, peer: &str) -> Result<Option<Leased>, FarmError> {
+    pub(super) fn next(farm: &Farm, peer: &str) -> Result<Option<Leased>, FarmError> {
         Ok(farm.next_task(peer, Lane::Render)?.map(|t| match t.work {
             Work::Render(w) => Leased {
                 task: w.task,
@@ -1128,7 +1128,7 @@ mod tests {
     const W: u32 = 16;
     const H: u32 = 12;
 
-    fn settings() -> FarmSettings {
+    pub(super) fn settings() -> FarmSettings {
         FarmSettings {
             lease_seconds: 30,
             max_scene_bytes: 1 << 20,
@@ -1140,13 +1140,13 @@ mod tests {
         }
     }
 
-    fn open(dir: &tempfile::TempDir) -> Farm {
+    pub(super) fn open(dir: &tempfile::TempDir) -> Farm {
         Farm::open(dir.path(), settings()).unwrap()
     }
 
     /// A scene row without going through the loader: these tests are about
     /// scheduling, not glTF.
-    fn scene(farm: &Farm) -> ContentId {
+    pub(super) fn scene(farm: &Farm) -> ContentId {
         let bytes = b"not really a scene".to_vec();
         let cid = farm.inner.blobs.put(&bytes).unwrap();
         farm.record_scene(&SceneInfo {
@@ -1161,7 +1161,7 @@ mod tests {
         cid
     }
 
-    fn request(scene: ContentId, frames: &str, chunk: u32, priority: i32) -> JobRequest {
+    pub(super) fn request(scene: ContentId, frames: &str, chunk: u32, priority: i32) -> JobRequest {
         JobRequest {
             scene,
             name: format!("frames {frames}"),
@@ -1172,19 +1172,19 @@ mod tests {
         }
     }
 
-    fn job(farm: &Farm, frames: &str, chunk: u32, priority: i32) -> JobId {
+    pub(super) fn job(farm: &Farm, frames: &str, chunk: u32, priority: i32) -> JobId {
         let scene = scene(farm);
         farm.create_job(&request(scene, frames, chunk, priority)).unwrap()
     }
 
-    fn hello(farm: &Farm, peers: &[&str]) {
+    pub(super) fn hello(farm: &Farm, peers: &[&str]) {
         for peer in peers {
             farm.worker_hello(peer, Capabilities::default()).unwrap();
         }
     }
 
     /// A PNG with a gradient that differs per frame: passes the frame checks.
-    fn png(frame: u32, black: bool) -> Vec<u8> {
+    pub(super) fn png(frame: u32, black: bool) -> Vec<u8> {
         let mut out = Vec::new();
         let mut encoder = png::Encoder::new(&mut out, W, H);
         encoder.set_color(png::ColorType::Rgb);
@@ -1203,7 +1203,12 @@ mod tests {
     }
 
     /// Uploads a frame for each of the task's frames and reports it done.
-    fn deliver(farm: &Farm, peer: &str, task: &Leased, black: &[u32]) -> Result<(), String> {
+    pub(super) fn deliver(
+        farm: &Farm,
+        peer: &str,
+        task: &Leased,
+        black: &[u32],
+    ) -> Result<(), String> {
         let outputs = task
             .frames
             .iter()
@@ -1236,7 +1241,7 @@ mod tests {
         farm.complete(peer, lease, outputs, engine, &signature)
     }
 
-    fn frame_states(farm: &Farm, job: JobId) -> Vec<FrameState> {
+    pub(super) fn frame_states(farm: &Farm, job: JobId) -> Vec<FrameState> {
         farm.job_detail(job).unwrap().frames.iter().map(|f| f.state).collect()
     }
 

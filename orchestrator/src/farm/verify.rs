@@ -1142,3 +1142,273 @@ fn verdict_text(v: &Verdict) -> (&'static str, &str) {
         Verdict::Inconclusive(d) => ("inconclusive", d),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proofs::ledger::LedgerFault;
+
+    use super::super::tests::{
+        complete_signed, frame_states, hello, job, next, png, settings, Leased,
+    };
+    use super::*;
+
+    /// Every result checked (the warm-up never ends), stake of 10 credits
+    /// needed, prices high enough to show in micro-credits.
+    fn farm(dir: &tempfile::TempDir, warmup: u64, min_stake: f64) -> Farm {
+        let mut s = settings();
+        s.verify = VerifySettings {
+            policy: SpotCheckPolicy::new(0.0, warmup).unwrap(),
+            min_stake: micros(min_stake),
+            settle_ms: 60_000,
+            render_price: 1e6,
+            ..VerifySettings::default()
+        };
+        Farm::open(dir.path(), s).unwrap()
+    }
+
+    fn stake_all(farm: &Farm, peers: &[&str]) {
+        // Test peers are names, which `Farm::stake` refuses: the ledger
+        // takes them directly.
+        for peer in peers {
+            let db = farm.db();
+            lstore::append(&db, 0, EntryKind::Deposit, peer, micros(20.0), "stake deposit")
+                .unwrap();
+        }
+    }
+
+    /// Uploads `bytes(frame)` for each frame and reports the task done.
+    fn deliver_with(
+        farm: &Farm,
+        peer: &str,
+        task: &Leased,
+        bytes: impl Fn(u32) -> Vec<u8>,
+    ) -> Result<(), String> {
+        let outputs = task
+            .frames
+            .iter()
+            .map(|&frame| {
+                let cid =
+                    farm.upload_chunk(peer, task.lease, frame, 0, &bytes(frame), true).unwrap();
+                TaskOutput { output: frame, cid: cid.unwrap() }
+            })
+            .collect();
+        complete_signed(farm, peer, task.lease, outputs, Some("cpu-pathtracer")).unwrap()
+    }
+
+    fn honest(frame: u32) -> Vec<u8> {
+        png(frame, false)
+    }
+
+    /// Another picture of the right size: what a cheat delivers.
+    fn tampered(frame: u32) -> Vec<u8> {
+        png(frame + 3, false)
+    }
+
+    fn ledger(farm: &Farm) -> Vec<StoredEntry> {
+        farm.ledger_entries(1, 10_000).unwrap()
+    }
+
+    fn kinds(farm: &Farm, peer: &str) -> Vec<EntryKind> {
+        ledger(farm).iter().filter(|e| e.entry.peer == peer).map(|e| e.entry.kind).collect()
+    }
+
+    #[test]
+    fn nodes_without_enough_stake_get_no_work_and_are_told_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let farm = farm(&dir, 20, 10.0);
+        job(&farm, "1", 1, 0);
+        hello(&farm, &["a"]);
+        assert_eq!(next(&farm, "a").unwrap(), None);
+        let reason = farm.work_refusal("a").unwrap().unwrap();
+        assert!(reason.contains("0 credits staked, 10 needed"), "{reason}");
+        assert!(reason.contains("mosaic ledger stake a AMOUNT"), "{reason}");
+        stake_all(&farm, &["a"]);
+        assert!(next(&farm, "a").unwrap().is_some());
+    }
+
+    #[test]
+    fn a_checked_render_is_published_and_paid_when_the_duplicate_matches() {
+        let dir = tempfile::tempdir().unwrap();
+        let farm = farm(&dir, 20, 10.0);
+        let id = job(&farm, "1", 1, 0);
+        stake_all(&farm, &["a", "b"]);
+        hello(&farm, &["a", "b"]);
+        let task = next(&farm, "a").unwrap().unwrap();
+        deliver_with(&farm, "a", &task, honest).unwrap();
+        // Not published until its check settles it; a node never checks itself.
+        assert_eq!(frame_states(&farm, id), [FrameState::Verifying]);
+        assert_eq!(next(&farm, "a").unwrap(), None);
+        let check = next(&farm, "b").unwrap().unwrap();
+        assert_eq!((check.task, check.frames.clone()), (task.task, vec![1]));
+        deliver_with(&farm, "b", &check, honest).unwrap();
+        assert_eq!(frame_states(&farm, id), [FrameState::Done]);
+        let price = micros(1e6 * f64::from(16 * 12) / 1e9);
+        for peer in ["a", "b"] {
+            let rewards: Vec<i64> = ledger(&farm)
+                .iter()
+                .filter(|e| e.entry.peer == peer && e.entry.kind == EntryKind::Reward)
+                .map(|e| e.entry.amount)
+                .collect();
+            assert_eq!(rewards, [price], "{peer}");
+        }
+        let memo = ledger(&farm).last().unwrap().entry.memo.clone();
+        assert!(memo.contains("1 frames x 16x12 x 1 spp"), "{memo}");
+    }
+
+    #[test]
+    fn a_disagreement_goes_to_a_third_node_and_the_minority_is_slashed() {
+        let dir = tempfile::tempdir().unwrap();
+        let farm = farm(&dir, 20, 10.0);
+        let id = job(&farm, "1", 1, 0);
+        stake_all(&farm, &["a", "b", "c"]);
+        hello(&farm, &["a", "b", "c"]);
+        let task = next(&farm, "a").unwrap().unwrap();
+        deliver_with(&farm, "a", &task, honest).unwrap();
+        let check = next(&farm, "b").unwrap().unwrap();
+        deliver_with(&farm, "b", &check, tampered).unwrap();
+        // Two disagree: neither is published, a third node arbitrates.
+        assert_eq!(frame_states(&farm, id), [FrameState::Verifying]);
+        assert_eq!(next(&farm, "a").unwrap(), None);
+        let arbitration = next(&farm, "c").unwrap().unwrap();
+        deliver_with(&farm, "c", &arbitration, honest).unwrap();
+        assert_eq!(frame_states(&farm, id), [FrameState::Done]);
+        assert_eq!(farm.job_detail(id).unwrap().frames[0].worker.as_deref(), Some("a"));
+        assert_eq!(kinds(&farm, "a"), [EntryKind::Deposit, EntryKind::Reward]);
+        assert_eq!(kinds(&farm, "c"), [EntryKind::Deposit, EntryKind::Reward]);
+        // The minority loses half its stake (its rejected result earns
+        // nothing) and gets no more work.
+        assert_eq!(kinds(&farm, "b"), [EntryKind::Deposit, EntryKind::Slash]);
+        let slash = ledger(&farm).into_iter().find(|e| e.entry.kind == EntryKind::Slash).unwrap();
+        assert_eq!(slash.entry.amount, micros(10.0));
+        assert!(
+            slash.entry.memo.contains("disagreed with two other nodes"),
+            "{}",
+            slash.entry.memo
+        );
+        job(&farm, "2", 1, 0);
+        assert_eq!(next(&farm, "b").unwrap(), None);
+        assert!(farm.work_refusal("b").unwrap().unwrap().contains("proven to cheat"));
+        let summary = farm.ledger_summary().unwrap();
+        let b = summary.nodes.iter().find(|n| n.peer == "b").unwrap();
+        assert_eq!((b.staked, b.slashed, b.eligible), (micros(10.0), micros(10.0), false));
+    }
+
+    #[test]
+    fn when_the_first_result_is_the_minority_the_majority_is_published() {
+        let dir = tempfile::tempdir().unwrap();
+        let farm = farm(&dir, 20, 10.0);
+        let id = job(&farm, "1", 1, 0);
+        stake_all(&farm, &["a", "b", "c"]);
+        hello(&farm, &["a", "b", "c"]);
+        let task = next(&farm, "a").unwrap().unwrap();
+        deliver_with(&farm, "a", &task, tampered).unwrap();
+        let check = next(&farm, "b").unwrap().unwrap();
+        deliver_with(&farm, "b", &check, honest).unwrap();
+        let arbitration = next(&farm, "c").unwrap().unwrap();
+        deliver_with(&farm, "c", &arbitration, honest).unwrap();
+        let frame = &farm.job_detail(id).unwrap().frames[0];
+        assert_eq!((frame.state, frame.cid), (FrameState::Done, Some(ContentId::of(&honest(1)))));
+        assert_eq!(kinds(&farm, "a"), [EntryKind::Deposit, EntryKind::Slash]);
+        assert_eq!(next(&farm, "a").unwrap(), None);
+    }
+
+    #[test]
+    fn a_proven_cheaters_unsettled_results_are_withdrawn_and_done_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let farm = farm(&dir, 1, 10.0);
+        let id = job(&farm, "1-2", 1, 0);
+        stake_all(&farm, &["a", "b", "c"]);
+        hello(&farm, &["a", "b", "c"]);
+        // a's first result is checked (warm-up of 1), its second is not.
+        let first = next(&farm, "a").unwrap().unwrap();
+        deliver_with(&farm, "a", &first, tampered).unwrap();
+        let second = next(&farm, "a").unwrap().unwrap();
+        deliver_with(&farm, "a", &second, tampered).unwrap();
+        assert_eq!(frame_states(&farm, id), [FrameState::Verifying, FrameState::Done]);
+        let check = next(&farm, "b").unwrap().unwrap();
+        deliver_with(&farm, "b", &check, honest).unwrap();
+        let arbitration = next(&farm, "c").unwrap().unwrap();
+        deliver_with(&farm, "c", &arbitration, honest).unwrap();
+        // a is proven to cheat: frame 2, published unchecked, is withdrawn
+        // and done again by another node.
+        assert_eq!(frame_states(&farm, id), [FrameState::Done, FrameState::Verifying]);
+        let redo = next(&farm, "b").unwrap().unwrap();
+        assert_eq!(redo.frames, [second.frames[0]]);
+        deliver_with(&farm, "b", &redo, honest).unwrap();
+        let frames = farm.job_detail(id).unwrap().frames;
+        assert!(frames
+            .iter()
+            .all(|f| f.state == FrameState::Done && f.worker.as_deref() != Some("a")));
+        assert_eq!(kinds(&farm, "a"), [EntryKind::Deposit, EntryKind::Slash, EntryKind::Forfeit]);
+    }
+
+    #[test]
+    fn unchecked_results_are_paid_once_after_the_window_even_across_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let farm = farm(&dir, 0, 10.0);
+            job(&farm, "1", 1, 0);
+            stake_all(&farm, &["a", "b"]);
+            hello(&farm, &["a", "b"]);
+            let task = next(&farm, "a").unwrap().unwrap();
+            deliver_with(&farm, "a", &task, honest).unwrap();
+            farm.expire_leases().unwrap();
+            assert_eq!(kinds(&farm, "a"), [EntryKind::Deposit]);
+            assert!(farm.ledger_summary().unwrap().nodes[0].pending > 0);
+            farm.advance_clock(61_000);
+            farm.expire_leases().unwrap();
+            farm.expire_leases().unwrap();
+            assert_eq!(kinds(&farm, "a"), [EntryKind::Deposit, EntryKind::Reward]);
+        }
+        let farm = farm(&dir, 0, 10.0);
+        farm.advance_clock(120_000);
+        farm.expire_leases().unwrap();
+        assert_eq!(kinds(&farm, "a"), [EntryKind::Deposit, EntryKind::Reward]);
+    }
+
+    #[test]
+    fn a_receipt_that_does_not_verify_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let farm = farm(&dir, 0, 0.0);
+        let id = job(&farm, "1", 1, 0);
+        hello(&farm, &["a", "b"]);
+        let task = next(&farm, "a").unwrap().unwrap();
+        let cid = farm.upload_chunk("a", task.lease, 1, 0, &honest(1), true).unwrap().unwrap();
+        let outputs = vec![TaskOutput { output: 1, cid }];
+        // Signed by b's key, reported by a.
+        let digest = vstore::lease_digest(&farm.db(), task.lease).unwrap().unwrap();
+        let message = protocol::receipt::receipt_message(task.lease, &digest, &outputs, None);
+        let signature = test_keypair("b").sign(&message).unwrap();
+        let reason =
+            farm.complete("a", task.lease, outputs, None, &signature).unwrap().unwrap_err();
+        assert!(reason.contains("signature is not valid"), "{reason}");
+        assert_eq!(frame_states(&farm, id), [FrameState::Queued]);
+    }
+
+    #[test]
+    fn the_ledger_verifies_and_an_edited_row_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let farm = farm(&dir, 0, 0.0);
+        stake_all(&farm, &["a", "b", "c"]);
+        let heads = farm.tree_heads().unwrap();
+        let key = *farm.verify_settings().signer.0.verifying_key().as_bytes();
+        let rows = ledger(&farm);
+        assert_eq!(rows.len(), 3);
+        assert_eq!(proofs::ledger::verify_chain(&rows), []);
+        assert_eq!(proofs::ledger::check_tree_heads(&rows, &heads, &key), []);
+        let proof = farm.inclusion_proof(2, 3).unwrap();
+        let proof: Vec<_> = proof.iter().map(|h| proofs::merkle::parse_hash(h).unwrap()).collect();
+        let root = proofs::merkle::parse_hash(&heads[0].head.root).unwrap();
+        proofs::merkle::verify_inclusion(1, 3, &rows[1].entry.leaf_hash(), &proof, &root).unwrap();
+        // The store refuses edits; someone with the file drops the guard.
+        let db = farm.db();
+        assert!(db.execute("UPDATE ledger SET amount = 1 WHERE seq = 2", []).is_err());
+        db.execute_batch(
+            "DROP TRIGGER ledger_no_update; UPDATE ledger SET amount = 1 WHERE seq = 2",
+        )
+        .unwrap();
+        drop(db);
+        let rows = ledger(&farm);
+        assert_eq!(proofs::ledger::verify_chain(&rows), [LedgerFault::EditedRow { seq: 2 }]);
+    }
+}
