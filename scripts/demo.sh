@@ -69,10 +69,18 @@ for variant in $(grep -v '^#' "$out/live/recording.m3u8"); do
 done
 
 echo
+echo "==> the ledger: each node's stake and earnings (every result of a node's first 20 is"
+echo "    done again by the other node and compared before it is paid), then its audit"
+sleep 4
+"$bin/mosaic" ledger
+"$bin/mosaic" ledger verify --state "$out/ledger-head.json"
+
+echo
 echo "Done. Look at:"
 echo "  frames:     $out/frames/*.png"
 echo "  video:      $out/frames/video.mp4"
 echo "  live:       $out/live/recording.m3u8 (ffplay it), served at $recording"
+echo "  ledger:     mosaic ledger, mosaic ledger verify (MOSAIC_URL=$MOSAIC_URL)"
 echo "  logs:       $out/orchestrator.log $out/worker1.log $out/worker2.log"
 if [ "${DEMO_KEEP:-}" = 1 ]; then
   echo

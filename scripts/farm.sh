@@ -1,6 +1,7 @@
 # Sourced by demo.sh and bench-live.sh: a farm on this machine, an
-# orchestrator on loopback ports and two workers, stopped when the script
-# that sourced this exits.
+# orchestrator on loopback ports and two workers, each staked (as their
+# operator would, with `mosaic ledger stake`), stopped when the script that
+# sourced this exits.
 #
 #   start_farm OUT [WORKER ARGS...]   data and logs in OUT/; exports
 #                                     MOSAIC_URL and MOSAIC_TOKEN_FILE
@@ -39,5 +40,18 @@ start_farm() {
     "$bin/mosaic-worker" --orchestrator "$(cat "$out/orchestrator/p2p.addr")" \
       --data-dir "$out/worker$n" "$@" >"$out/worker$n.log" 2>&1 &
     pids+=($!)
+  done
+  # Nodes get work once staked: the operator stakes each by its peer id,
+  # which the worker logs when it starts.
+  for n in 1 2; do
+    wait_for_file "$out/worker$n/identity.key"
+    local peer=""
+    for _ in $(seq 1 100); do
+      peer=$(grep -o 'starting peer=[A-Za-z0-9]*' "$out/worker$n.log" | head -1 | cut -d= -f2)
+      [ -n "$peer" ] && break
+      sleep 0.1
+    done
+    [ -n "$peer" ] || { echo "worker $n logged no peer id; see $out/worker$n.log" >&2; exit 1; }
+    "$bin/mosaic" ledger stake "$peer" 100
   done
 }

@@ -4,17 +4,19 @@
 //!
 //! A frame's fingerprint is PDQ (the shape of the picture: luma only, contrast-normalised,
 //! blind to fine detail) plus what PDQ cannot see: a 16x16 luma grid (brightness, overlays,
-//! black frames), a 4x4 chroma grid (colour shifts) and the finest-scale detail (blur,
-//! upscaling, fewer samples). A segment's fingerprint is its metadata, the fingerprints of the
-//! frames shown at times the orchestrator draws at random per check, and the luma grid of every
-//! frame: a dropped, duplicated, reordered or black frame touches one or two frames, and a
-//! check must not need the luck of sampling them.
+//! black frames), a 4x4 chroma grid (colour shifts) and how steep its steepest edges are (blur,
+//! upscaling, noise). A segment's fingerprint is its metadata, the fingerprints of the frames
+//! shown at times the orchestrator draws at random per check, and a signature of every frame
+//! (its luma grid and edge steepness): a dropped, duplicated, reordered or black frame touches
+//! one or two frames, and catching it must not need the luck of sampling them; and one frame's
+//! detail swings with the encoder's frame types, while a segment's average does not.
 //!
-//! Frames are compared in order, never flip- or reorder-invariantly. Thresholds come from
+//! Frames are compared in order, never flip- or reorder-invariantly. The limits come from
 //! `mosaic bench verify`, which builds a corpus of honest and tampered pairs; each says the
 //! numbers it came from.
 //!
-//! Pure: bytes or pixels in, a verdict out. Decoding video is `transcoder::fingerprint`'s job.
+//! Pure: pixels or image bytes in, a verdict out. Decoding video is `transcoder::fingerprint`'s
+//! job.
 
 use std::fmt;
 use std::io::Cursor;
@@ -36,6 +38,17 @@ pub type LumaGrid = [[u8; GRID]; GRID];
 /// Mean [Cb, Cr] of each cell.
 pub type ChromaGrid = [[[u8; 2]; CHROMA_GRID]; CHROMA_GRID];
 
+/// Grid differences are the `LOCAL_CELLS`-th largest cell difference, not the largest: one
+/// cell of a noisy render may hold a firefly.
+pub const LOCAL_CELLS: usize = 4;
+/// A frame's detail is the mean of its steepest steps between neighbouring pixels, this share
+/// of them: strong edges, which grain and an encoder's bitrate barely move but blur and
+/// upscaling flatten.
+pub const EDGE_SHARE: f64 = 0.002;
+/// Added to both sides of a detail ratio (levels), so nearly flat frames do not differ by a
+/// ratio of tiny numbers.
+pub const DETAIL_FLOOR: f32 = 2.0;
+
 /// Worst tolerated difference between two fingerprints in one respect: at most `match_max` is
 /// a match, at least `mismatch_min` a mismatch, in between inconclusive.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -44,37 +57,43 @@ pub struct Limit {
     pub mismatch_min: f32,
 }
 
-/// PDQ Hamming distance between the frames at one time (0..=256).
-pub const PDQ_LIMIT: Limit = Limit { match_max: 40.0, mismatch_min: 60.0 };
+/// PDQ Hamming distance between two frames (0..=256).
+pub const PDQ_LIMIT: Limit = Limit { match_max: 40.0, mismatch_min: 56.0 };
 
-/// Largest difference of mean luma between two frames (0..=255): brightness.
+/// Difference of mean luma between two frames (levels): brightness.
 pub const BRIGHTNESS_LIMIT: Limit = Limit { match_max: 3.0, mismatch_min: 5.0 };
 
-/// The [`LOCAL_CELLS`]-th largest difference between luma grid cells (0..=255): overlays, local
-/// changes, a black frame. Not the largest: one cell may hold a firefly of a noisy render.
-pub const LUMA_LIMIT: Limit = Limit { match_max: 8.0, mismatch_min: 12.0 };
-/// See [`LUMA_LIMIT`].
-pub const LOCAL_CELLS: usize = 4;
+/// The [`LOCAL_CELLS`]-th largest difference between two frames' luma grid cells (levels):
+/// overlays, local changes, noise.
+pub const LUMA_LIMIT: Limit = Limit { match_max: 12.0, mismatch_min: 16.0 };
 
-/// Largest difference of a chroma grid cell, Cb or Cr (0..=255): colour shifts.
-pub const CHROMA_LIMIT: Limit = Limit { match_max: 4.0, mismatch_min: 6.0 };
+/// Largest difference of a chroma grid cell, Cb or Cr (levels): colour shifts.
+pub const CHROMA_LIMIT: Limit = Limit { match_max: 5.0, mismatch_min: 8.0 };
 
-/// Ratio of the finer to the coarser detail (>= 1): blur, upscaling, fewer samples.
-pub const DETAIL_LIMIT: Limit = Limit { match_max: 1.6, mismatch_min: 2.0 };
-/// Detail (RMS, levels) added to both sides of the ratio, so two nearly flat frames do not
-/// differ by a ratio of tiny numbers.
-pub const DETAIL_FLOOR: f32 = 0.5;
+/// Ratio of two rendered frames' detail, larger over smaller: blur, much more noise.
+pub const DETAIL_LIMIT: Limit = Limit { match_max: 1.8, mismatch_min: 2.2 };
 
-/// The [`LOCAL_CELLS`]-th largest difference between the luma grids of the frames at one
-/// position of two segments, over every frame: dropped, duplicated, reordered, frozen, black.
-pub const SEQUENCE_LIMIT: Limit = Limit { match_max: 6.0, mismatch_min: 10.0 };
+/// Two segments' frames at one position: the [`LOCAL_CELLS`]-th largest luma grid difference
+/// (levels). A black, frozen or foreign frame.
+pub const SEQUENCE_LIMIT: Limit = Limit { match_max: 12.0, mismatch_min: 18.0 };
 
-/// PDQ quality under which a frame is flat: its hash says little.
+/// How much nearer frame `i` of one segment is to frame `i-1` or `i+1` of the other than to
+/// frame `i`: `difference(i, i) / (difference(i, neighbour) + 1)`. A dropped, duplicated or
+/// reordered frame; counted only where frames `i` differ by at least [`SHIFT_MIN_DIFFERENCE`],
+/// since frames of a still scene are all near each other.
+pub const SHIFT_LIMIT: Limit = Limit { match_max: 1.5, mismatch_min: 2.5 };
+/// See [`SHIFT_LIMIT`].
+pub const SHIFT_MIN_DIFFERENCE: f32 = 4.0;
+
+/// Ratio of two segments' detail averaged over every frame: a lower rung upscaled, blur.
+pub const SEGMENT_DETAIL_LIMIT: Limit = Limit { match_max: 1.3, mismatch_min: 1.45 };
+
+/// PDQ quality under which a frame is flat: its hash says little, and is not compared.
 pub const QUALITY_FLAT: u8 = 10;
 /// PDQ quality from which a frame is detailed; a detailed frame against a flat one mismatches.
 pub const QUALITY_DETAILED: u8 = 50;
 
-/// Two segments' frames at one position may differ in time by this much (rounding).
+/// Two segments' durations and frame times may differ by this much (rounding to ms).
 pub const TIME_TOLERANCE_MS: u64 = 1;
 
 /// An 8-bit image plane, row-major, `stride` bytes a row.
@@ -101,11 +120,8 @@ pub struct FrameFingerprint {
     pub pdq: PdqHash,
     pub luma: LumaGrid,
     pub chroma: ChromaGrid,
-    /// RMS deviation of each pixel from the mean of its 2x2 block, in levels: the energy of
-    /// the finest scale, which blur and upscaling remove and noise (fewer samples) adds.
+    /// See [`EDGE_SHARE`]; in levels.
     pub detail: f32,
-    pub lap: f32,
-    pub halfband: f32,
 }
 
 /// One frame of a segment, fingerprinted because it was on screen at a sampled time.
@@ -118,12 +134,14 @@ pub struct SampledFrame {
     pub fingerprint: FrameFingerprint,
 }
 
-/// What every frame of a segment leaves behind: when it is shown and its luma grid.
+/// What every frame of a segment leaves behind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FrameSignature {
     /// Presentation time in ms from the first frame.
     pub time_ms: u64,
     pub luma: LumaGrid,
+    /// See [`EDGE_SHARE`]; in levels.
+    pub detail: f32,
 }
 
 /// The fingerprint of a video segment.
@@ -181,7 +199,7 @@ pub fn fingerprint_planes(y: &Plane, cb: &Plane, cr: &Plane) -> FrameFingerprint
 /// If `rgb.len() != width * height * 3`.
 pub fn fingerprint_rgb(width: usize, height: usize, rgb: &[u8]) -> FrameFingerprint {
     assert_eq!(rgb.len(), width * height * 3, "packed RGB of {width}x{height}");
-    // BT.601 full range, as JPEG; PDQ hashes the RGB itself with the same luma weights.
+    // BT.601 full range, as JPEG; PDQ hashes the RGB itself, with the same luma weights.
     let mut planes = [vec![0u8; width * height], vec![0; width * height], vec![0; width * height]];
     for (i, px) in rgb.chunks_exact(3).enumerate() {
         let [r, g, b] = [px[0], px[1], px[2]].map(f32::from);
@@ -202,21 +220,14 @@ fn fingerprint_with(pdq: PdqHash, y: &Plane, cb: &Plane, cr: &Plane) -> FrameFin
             *cell = [to_u8(cb[i][j]), to_u8(cr[i][j])];
         }
     }
-    FrameFingerprint {
-        width: y.width as u32,
-        height: y.height as u32,
-        pdq,
-        luma: luma_grid(y),
-        chroma,
-        detail: fine_detail(y),
-        lap: lap_detail(y),
-        halfband: halfband_detail(y),
-    }
+    let FrameSignature { luma, detail, .. } = frame_signature(y, 0);
+    FrameFingerprint { width: y.width as u32, height: y.height as u32, pdq, luma, chroma, detail }
 }
 
-/// The luma grid of a frame: its signature in a segment.
-pub fn luma_grid(y: &Plane) -> LumaGrid {
-    grid_means::<GRID>(y).map(|row| row.map(to_u8))
+/// The signature of a frame of a segment shown at `time_ms`, from its luma.
+pub fn frame_signature(y: &Plane, time_ms: u64) -> FrameSignature {
+    let luma = grid_means::<GRID>(y).map(|row| row.map(to_u8));
+    FrameSignature { time_ms, luma, detail: edge_detail(y) }
 }
 
 fn to_u8(v: f32) -> u8 {
@@ -249,68 +260,36 @@ fn grid_means<const N: usize>(plane: &Plane) -> [[f32; N]; N] {
     means
 }
 
-/// RMS deviation of each pixel from its 2x2 block's mean (the finest Haar octave).
-fn fine_detail(y: &Plane) -> f32 {
-    let (mut sum, mut pixels) = (0u64, 0u64);
-    for by in (0..y.height.saturating_sub(1)).step_by(2) {
-        let (r0, r1) = (y.row(by), y.row(by + 1));
-        for (a, b) in r0.chunks_exact(2).zip(r1.chunks_exact(2)) {
-            let p = [a[0], a[1], b[0], b[1]].map(u64::from);
-            let s: u64 = p.iter().sum();
-            // 4 * sum of (p - s/4)^2, in integers.
-            sum += 4 * p.iter().map(|v| v * v).sum::<u64>() - s * s;
-            pixels += 4;
+/// The mean of the steepest [`EDGE_SHARE`] of the steps between horizontally or vertically
+/// neighbouring pixels, in levels.
+fn edge_detail(y: &Plane) -> f32 {
+    let mut steps = [0u64; 256];
+    for j in 0..y.height {
+        let row = y.row(j);
+        for pair in row.windows(2) {
+            steps[usize::from(pair[0].abs_diff(pair[1]))] += 1;
+        }
+        if j > 0 {
+            for (a, b) in y.row(j - 1).iter().zip(row) {
+                steps[usize::from(a.abs_diff(*b))] += 1;
+            }
         }
     }
-    if pixels == 0 {
+    let total: u64 = steps.iter().sum();
+    let wanted = ((total as f64 * EDGE_SHARE).ceil() as u64).max(1);
+    let (mut taken, mut sum) = (0u64, 0u64);
+    for (step, &count) in steps.iter().enumerate().rev() {
+        let take = count.min(wanted - taken);
+        taken += take;
+        sum += take * step as u64;
+        if taken == wanted {
+            break;
+        }
+    }
+    if taken == 0 {
         return 0.0;
     }
-    (sum as f64 / 4.0 / pixels as f64).sqrt() as f32
-}
-
-fn lap_detail(y: &Plane) -> f32 {
-    let (w, h) = (y.width, y.height);
-    if w < 3 || h < 3 {
-        return 0.0;
-    }
-    let mut sum = 0f64;
-    for j in 1..h - 1 {
-        let (u, c, d) = (y.row(j - 1), y.row(j), y.row(j + 1));
-        for i in 1..w - 1 {
-            let p = 2 * i32::from(c[i]);
-            let lx = p - i32::from(c[i - 1]) - i32::from(c[i + 1]);
-            let ly = p - i32::from(u[i]) - i32::from(d[i]);
-            sum += f64::from(lx * lx + ly * ly);
-        }
-    }
-    (sum / ((w - 2) * (h - 2)) as f64).sqrt() as f32
-}
-
-fn halfband_detail(y: &Plane) -> f32 {
-    let (w, h) = (y.width, y.height);
-    if w < 7 || h < 7 {
-        return 0.0;
-    }
-    const T: [f32; 7] = [-1.0, 0.0, 9.0, 16.0, 9.0, 0.0, -1.0];
-    let mut rows = vec![0f32; w * h];
-    for j in 0..h {
-        let r = y.row(j);
-        for i in 3..w - 3 {
-            rows[j * w + i] = (0..7).map(|k| T[k] * f32::from(r[i + k - 3])).sum::<f32>() / 32.0;
-        }
-    }
-    let mut sum = 0f64;
-    let mut n = 0u64;
-    for j in 3..h - 3 {
-        let r = y.row(j);
-        for i in 3..w - 3 {
-            let low = (0..7).map(|k| T[k] * rows[(j + k - 3) * w + i]).sum::<f32>() / 32.0;
-            let d = f32::from(r[i]) - low;
-            sum += f64::from(d * d);
-            n += 1;
-        }
-    }
-    (sum / n as f64).sqrt() as f32
+    sum as f32 / taken as f32
 }
 
 /// Fingerprints a rendered frame: an 8-bit PNG, or a linear EXR tonemapped and sRGB-encoded to
@@ -343,20 +322,21 @@ fn decode_png(bytes: &[u8]) -> Result<(usize, usize, Vec<u8>), FingerprintError>
     decoder.set_limits(png::Limits { bytes: max * max * 4 + (1 << 20) });
     let mut reader = decoder.read_info().map_err(|e| undecodable(e.to_string()))?;
     let (width, height) = (reader.info().width, reader.info().height);
-    // Refused by its header before a pixel buffer is allocated.
+    // Refused by its header, before a pixel buffer is allocated.
     check_dimensions(u64::from(width), u64::from(height))?;
     let mut pixels = vec![0; reader.output_buffer_size()];
     let frame = reader.next_frame(&mut pixels).map_err(|e| undecodable(e.to_string()))?;
     let (width, height) = (width as usize, height as usize);
     let channels = frame.color_type.samples();
+    let grey =
+        matches!(frame.color_type, png::ColorType::Grayscale | png::ColorType::GrayscaleAlpha);
     let mut rgb = Vec::with_capacity(width * height * 3);
     for row in pixels[..frame.buffer_size()].chunks_exact(frame.line_size) {
         for px in row[..width * channels].chunks_exact(channels) {
-            match frame.color_type {
-                png::ColorType::Grayscale | png::ColorType::GrayscaleAlpha => {
-                    rgb.extend([px[0]; 3])
-                }
-                _ => rgb.extend(&px[..3]),
+            if grey {
+                rgb.extend([px[0]; 3]);
+            } else {
+                rgb.extend(&px[..3]);
             }
         }
     }
@@ -410,14 +390,7 @@ pub struct Measure {
     pub limit: Limit,
 }
 
-impl Measure {
-    /// How close to a mismatch: 1.0 at the mismatch threshold.
-    pub fn score(&self) -> f32 {
-        self.value / self.limit.mismatch_min
-    }
-}
-
-/// What differs between two frame fingerprints.
+/// What differs between two frame fingerprints of the same size.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct FrameDistances {
     pub pdq: u32,
@@ -426,14 +399,13 @@ pub struct FrameDistances {
     pub luma: f32,
     pub chroma: f32,
     pub detail: f32,
-    pub lap: f32,
-    pub halfband: f32,
 }
 
 impl FrameDistances {
     pub fn between(a: &FrameFingerprint, b: &FrameFingerprint) -> FrameDistances {
-        let mean = |g: &LumaGrid| g.iter().flatten().map(|&v| f32::from(v)).sum::<f32>();
-        let cells = (GRID * GRID) as f32;
+        let mean = |g: &LumaGrid| {
+            g.iter().flatten().map(|&v| f32::from(v)).sum::<f32>() / (GRID * GRID) as f32
+        };
         let chroma = a
             .chroma
             .iter()
@@ -442,21 +414,18 @@ impl FrameDistances {
             .flat_map(|(p, q)| [p[0].abs_diff(q[0]), p[1].abs_diff(q[1])])
             .max()
             .unwrap_or(0);
-        let (da, db) = (a.detail + DETAIL_FLOOR, b.detail + DETAIL_FLOOR);
         FrameDistances {
             pdq: a.pdq.distance(&b.pdq),
             quality: [a.pdq.quality, b.pdq.quality],
-            brightness: (mean(&a.luma) - mean(&b.luma)).abs() / cells,
-            luma: local_difference(&a.luma, &b.luma),
+            brightness: (mean(&a.luma) - mean(&b.luma)).abs(),
+            luma: grid_difference(&a.luma, &b.luma),
             chroma: f32::from(chroma),
-            detail: da.max(db) / da.min(db),
-            lap: (a.lap + 1.0).max(b.lap + 1.0) / (a.lap + 1.0).min(b.lap + 1.0),
-            halfband: (a.halfband + 0.5).max(b.halfband + 0.5)
-                / (a.halfband + 0.5).min(b.halfband + 0.5),
+            detail: detail_ratio(a.detail, b.detail),
         }
     }
 
-    /// Each respect with its limit. PDQ is left out when either frame is too flat for it.
+    /// Each respect with its limit, for rendered frames. PDQ is left out when either frame is
+    /// too flat for it.
     pub fn measures(&self) -> Vec<Measure> {
         let mut out = Vec::with_capacity(5);
         if self.quality.iter().all(|&q| q >= QUALITY_FLAT) {
@@ -471,122 +440,168 @@ impl FrameDistances {
             Measure { name: "luma grid difference", value: self.luma, limit: LUMA_LIMIT },
             Measure { name: "chroma grid difference", value: self.chroma, limit: CHROMA_LIMIT },
             Measure { name: "detail ratio", value: self.detail, limit: DETAIL_LIMIT },
-            Measure {
-                name: "lap",
-                value: self.lap,
-                limit: Limit { match_max: 1e9, mismatch_min: 1e9 },
-            },
-            Measure {
-                name: "halfband",
-                value: self.halfband,
-                limit: Limit { match_max: 1e9, mismatch_min: 1e9 },
-            },
         ]);
+        out
+    }
+
+    /// [`measures`](Self::measures) less the detail ratio, for a video's frames: one frame's
+    /// detail swings with its encoder's frame types; [`SEGMENT_DETAIL_LIMIT`] covers video.
+    pub fn video_measures(&self) -> Vec<Measure> {
+        let mut out = self.measures();
+        out.retain(|m| m.limit != DETAIL_LIMIT);
         out
     }
 }
 
+fn detail_ratio(a: f32, b: f32) -> f32 {
+    let (a, b) = (a + DETAIL_FLOOR, b + DETAIL_FLOOR);
+    a.max(b) / a.min(b)
+}
+
 /// The [`LOCAL_CELLS`]-th largest absolute difference between two luma grids.
-pub fn local_difference(a: &LumaGrid, b: &LumaGrid) -> f32 {
+pub fn grid_difference(a: &LumaGrid, b: &LumaGrid) -> f32 {
     let mut diffs: Vec<u8> =
         a.iter().flatten().zip(b.iter().flatten()).map(|(p, q)| p.abs_diff(*q)).collect();
     diffs.sort_unstable_by(|p, q| q.cmp(p));
     f32::from(diffs[LOCAL_CELLS - 1])
 }
 
-/// Running verdict: the first mismatch wins, else the first inconclusive reason.
+/// What differs between the frame signatures of two segments, position by position.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct SequenceDistances {
+    /// The frame whose luma grid differs most from the other's at its position, and by how
+    /// much.
+    pub worst: (usize, f32),
+    /// The frame most like a neighbour of its counterpart (see [`SHIFT_LIMIT`]): the frame,
+    /// the neighbour of the other's it is nearest to, and the ratio.
+    pub shifted: (usize, usize, f32),
+    /// Mean detail over every frame, the larger over the smaller.
+    pub detail: f32,
+}
+
+impl SequenceDistances {
+    /// `None` when either has no frames. Frames past the shorter one's end are not compared.
+    pub fn between(a: &[FrameSignature], b: &[FrameSignature]) -> Option<SequenceDistances> {
+        if a.is_empty() || b.is_empty() {
+            return None;
+        }
+        let n = a.len().min(b.len());
+        let mut worst = (0, 0.0);
+        let mut shifted = (0, 0, 0.0);
+        for i in 0..n {
+            let same = grid_difference(&a[i].luma, &b[i].luma);
+            if same > worst.1 {
+                worst = (i, same);
+            }
+            if same < SHIFT_MIN_DIFFERENCE {
+                continue;
+            }
+            let neighbours = [i.checked_sub(1), Some(i + 1).filter(|&j| j < n)];
+            for j in neighbours.into_iter().flatten() {
+                let ratio = same / (grid_difference(&a[i].luma, &b[j].luma) + 1.0);
+                if ratio > shifted.2 {
+                    shifted = (i, j, ratio);
+                }
+            }
+        }
+        let mean = |s: &[FrameSignature]| s.iter().map(|f| f.detail).sum::<f32>() / s.len() as f32;
+        Some(SequenceDistances { worst, shifted, detail: detail_ratio(mean(a), mean(b)) })
+    }
+
+    pub fn measures(&self) -> [Measure; 3] {
+        [
+            Measure {
+                name: "frame luma grid difference",
+                value: self.worst.1,
+                limit: SEQUENCE_LIMIT,
+            },
+            Measure { name: "neighbour-frame ratio", value: self.shifted.2, limit: SHIFT_LIMIT },
+            Measure { name: "mean detail ratio", value: self.detail, limit: SEGMENT_DETAIL_LIMIT },
+        ]
+    }
+}
+
+/// The reasons found so far: any mismatch makes a mismatch, else any doubt an inconclusive.
 #[derive(Default)]
 struct Findings {
     mismatch: Vec<String>,
     inconclusive: Vec<String>,
 }
 
+/// Reasons quoted in a verdict; the rest are counted.
+const REASONS_SHOWN: usize = 3;
+
 impl Findings {
-    fn check(&mut self, what: &str, measure: &Measure) {
-        let value = measure.value;
-        let limit = measure.limit;
+    /// Files `measure` against its limit; `context` says where (may be empty).
+    fn check(&mut self, context: &str, measure: &Measure) {
+        let (value, limit) = (measure.value, measure.limit);
+        let place = if context.is_empty() { String::new() } else { format!("{context}: ") };
         if value >= limit.mismatch_min {
-            self.mismatch.push(format!(
-                "{what}{}: {} {value:.1} >= {}",
-                sep(what),
-                measure.name,
-                limit.mismatch_min
-            ));
+            self.mismatch
+                .push(format!("{place}{} {value:.1} >= {}", measure.name, limit.mismatch_min));
         } else if value > limit.match_max {
             self.inconclusive.push(format!(
-                "{what}{}: {} {value:.1} is between {} and {}",
-                sep(what),
-                measure.name,
-                limit.match_max,
-                limit.mismatch_min
+                "{place}{} {value:.1} is between {} and {}",
+                measure.name, limit.match_max, limit.mismatch_min
             ));
         }
     }
 
+    fn frames(&mut self, context: &str, a: &FrameFingerprint, b: &FrameFingerprint, video: bool) {
+        if (a.width, a.height) != (b.width, b.height) {
+            let place = if context.is_empty() { String::new() } else { format!("{context}: ") };
+            self.mismatch
+                .push(format!("{place}{}x{} against {}x{}", a.width, a.height, b.width, b.height));
+            return;
+        }
+        let d = FrameDistances::between(a, b);
+        let [qa, qb] = d.quality;
+        let (low, high) = (qa.min(qb), qa.max(qb));
+        if high >= QUALITY_DETAILED && low < QUALITY_FLAT {
+            self.mismatch.push(format!(
+                "{context}{}a detailed frame (PDQ quality {high}) against a flat one ({low})",
+                if context.is_empty() { "" } else { ": " }
+            ));
+        } else if high < QUALITY_FLAT {
+            self.inconclusive.push(format!(
+                "{context}{}both frames are too flat for PDQ (quality {qa} and {qb})",
+                if context.is_empty() { "" } else { ": " }
+            ));
+        }
+        let measures = if video { d.video_measures() } else { d.measures() };
+        for measure in measures {
+            self.check(context, &measure);
+        }
+    }
+
     fn verdict(self) -> Verdict {
+        let say = |reasons: Vec<String>| {
+            let more = reasons.len().saturating_sub(REASONS_SHOWN);
+            let mut text = reasons.into_iter().take(REASONS_SHOWN).collect::<Vec<_>>().join("; ");
+            if more > 0 {
+                text.push_str(&format!(" (and {more} more)"));
+            }
+            text
+        };
         if !self.mismatch.is_empty() {
-            Verdict::Mismatch(self.mismatch.join("; "))
+            Verdict::Mismatch(say(self.mismatch))
         } else if !self.inconclusive.is_empty() {
-            Verdict::Inconclusive(self.inconclusive.join("; "))
+            Verdict::Inconclusive(say(self.inconclusive))
         } else {
             Verdict::Match
         }
     }
 }
 
-fn sep(what: &str) -> &'static str {
-    if what.is_empty() {
-        ""
-    } else {
-        " differs"
-    }
-}
-
-fn check_frames(findings: &mut Findings, what: &str, a: &FrameFingerprint, b: &FrameFingerprint) {
-    if (a.width, a.height) != (b.width, b.height) {
-        findings
-            .mismatch
-            .push(format!("{what}: {}x{} against {}x{}", a.width, a.height, b.width, b.height));
-        return;
-    }
-    let d = FrameDistances::between(a, b);
-    let [qa, qb] = d.quality;
-    let (low, high) = (qa.min(qb), qa.max(qb));
-    if high >= QUALITY_DETAILED && low < QUALITY_FLAT {
-        findings.mismatch.push(format!(
-            "{what}{}: a detailed frame (PDQ quality {high}) against a flat one (quality {low})",
-            sep(what)
-        ));
-    } else if high < QUALITY_FLAT {
-        findings
-            .inconclusive
-            .push(format!("{what}: both frames are too flat for PDQ (quality {qa} and {qb})"));
-    }
-    for measure in d.measures() {
-        findings.check(what, &measure);
-    }
-}
-
 /// Compares two images of the same task.
 pub fn compare_frames(a: &FrameFingerprint, b: &FrameFingerprint) -> Verdict {
     let mut findings = Findings::default();
-    check_frames(&mut findings, "", a, b);
+    findings.frames("", a, b, false);
     findings.verdict()
-}
-
-/// The worst frame of two segments' signatures, compared position by position: `(frame,
-/// difference)`, or `None` when either has no frames.
-pub fn sequence_difference(a: &[FrameSignature], b: &[FrameSignature]) -> Option<(usize, f32)> {
-    a.iter()
-        .zip(b)
-        .map(|(p, q)| local_difference(&p.luma, &q.luma))
-        .enumerate()
-        .max_by(|x, y| x.1.total_cmp(&y.1))
 }
 
 /// Compares two renditions of the same segment and rung, fingerprinted at the same times.
 pub fn compare_segments(a: &SegmentFingerprint, b: &SegmentFingerprint) -> Verdict {
-    let mut findings = Findings::default();
     let meta = |s: &SegmentFingerprint| {
         format!("{} {}x{}, {} frames", s.codec, s.width, s.height, s.frames)
     };
@@ -602,6 +617,9 @@ pub fn compare_segments(a: &SegmentFingerprint, b: &SegmentFingerprint) -> Verdi
     if a.signatures.len() != a.frames as usize || b.signatures.len() != b.frames as usize {
         return Verdict::Inconclusive("a fingerprint lacks some frames' signatures".into());
     }
+
+    let mut findings = Findings::default();
+    let at = |i: usize| format!("frame {i} ({})", seconds(a.signatures[i].time_ms));
     if let Some((i, (p, q))) = a
         .signatures
         .iter()
@@ -609,14 +627,22 @@ pub fn compare_segments(a: &SegmentFingerprint, b: &SegmentFingerprint) -> Verdi
         .enumerate()
         .find(|(_, (p, q))| p.time_ms.abs_diff(q.time_ms) > TIME_TOLERANCE_MS)
     {
-        findings
-            .mismatch
-            .push(format!("frame {i} is shown at {} ms against {} ms", p.time_ms, q.time_ms));
+        findings.mismatch.push(format!(
+            "{} is shown at {} ms against {} ms",
+            at(i),
+            p.time_ms,
+            q.time_ms
+        ));
     }
-    if let Some((i, value)) = sequence_difference(&a.signatures, &b.signatures) {
-        let what = format!("frame {i} ({})", seconds(a.signatures[i].time_ms));
-        let measure = Measure { name: "luma grid difference", value, limit: SEQUENCE_LIMIT };
-        findings.check(&what, &measure);
+    if let Some(d) = SequenceDistances::between(&a.signatures, &b.signatures) {
+        let [worst, shifted, detail] = d.measures();
+        findings.check(&format!("{} differs", at(d.worst.0)), &worst);
+        let (i, j, _) = d.shifted;
+        findings.check(
+            &format!("{} is nearer the other's frame {j} than its frame {i}", at(i)),
+            &shifted,
+        );
+        findings.check("over all frames", &detail);
     }
 
     let times = |s: &SegmentFingerprint| s.samples.iter().map(|f| f.time_ms).collect::<Vec<_>>();
@@ -630,8 +656,8 @@ pub fn compare_segments(a: &SegmentFingerprint, b: &SegmentFingerprint) -> Verdi
         findings.inconclusive.push("no frame was sampled".into());
     } else {
         for (p, q) in a.samples.iter().zip(&b.samples) {
-            let what = format!("frame at {}", seconds(p.time_ms));
-            check_frames(&mut findings, &what, &p.fingerprint, &q.fingerprint);
+            let context = format!("frame at {} differs", seconds(p.time_ms));
+            findings.frames(&context, &p.fingerprint, &q.fingerprint, true);
         }
     }
     findings.verdict()

@@ -19,6 +19,8 @@ pub struct Binaries {
     pub orchestrator: PathBuf,
     pub worker: PathBuf,
     pub cli: PathBuf,
+    /// The cheating worker of the verification tests (src/bin).
+    pub cheater: PathBuf,
 }
 
 pub fn binaries() -> &'static Binaries {
@@ -31,6 +33,7 @@ pub fn binaries() -> &'static Binaries {
             orchestrator: dir.join("mosaic-orchestrator"),
             worker: dir.join("mosaic-worker"),
             cli: dir.join("mosaic"),
+            cheater: dir.join("cheating-worker"),
         };
         // Build them the way `make test` does (same targets, so the same
         // features: a no-op there), so a plain `cargo test` never runs stale
@@ -227,6 +230,32 @@ impl Worker {
             dir.with_extension("log"),
         );
         Worker { process, dir: dir.to_owned() }
+    }
+
+    /// The cheating worker: the real protocol, tampering with a `share` of
+    /// its tasks (see src/bin/cheating-worker.rs).
+    pub fn start_cheater(orchestrator: &Orchestrator, dir: &Path, share: f64) -> Worker {
+        fs::create_dir_all(dir).unwrap();
+        let process = Process::spawn(
+            &format!("cheating worker {}", dir.display()),
+            Command::new(&binaries().cheater)
+                .args(["--orchestrator", &orchestrator.p2p, "--threads", "1"])
+                .args(["--share", &share.to_string(), "--data-dir"])
+                .arg(dir),
+            dir.with_extension("log"),
+        );
+        Worker { process, dir: dir.to_owned() }
+    }
+
+    /// The peer id the worker logs at start.
+    pub fn peer_id(&self) -> String {
+        wait_for("the worker's peer id", Duration::from_secs(30), || {
+            let log = self.process.log_text();
+            let line = log.lines().find(|l| l.contains("starting"))?;
+            let at = line.find(" peer=")? + " peer=".len();
+            let id: String = line[at..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            (id.len() > 40).then_some(id)
+        })
     }
 }
 

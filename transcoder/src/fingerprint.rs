@@ -13,7 +13,7 @@ use ffmpeg::software::scaling;
 use ffmpeg::{codec, format, frame, media, Rational};
 use ffmpeg_next as ffmpeg;
 use proofs::fingerprint::{
-    fingerprint_planes, luma_grid, FrameFingerprint, FrameSignature, Plane, SampledFrame,
+    fingerprint_planes, frame_signature, FrameFingerprint, FrameSignature, Plane, SampledFrame,
     SegmentFingerprint,
 };
 
@@ -107,7 +107,7 @@ impl Sampler {
         let frame = self.convert(decoded)?;
         let index = self.signatures.len() as u32;
         let time_ms = self.millis(relative);
-        self.signatures.push(FrameSignature { time_ms, luma: luma_grid(&planes(&frame.0)[0]) });
+        self.signatures.push(frame_signature(&planes(&frame.0)[0], time_ms));
         self.size = (frame.0.width(), frame.0.height());
 
         // Times before this frame's were showing the previous one. Compare in the time base,
@@ -224,7 +224,7 @@ mod scratch {
                 "{i}:{}/{}:{} ",
                 p.time_ms,
                 q.time_ms,
-                proofs::fingerprint::local_difference(&p.luma, &q.luma)
+                proofs::fingerprint::grid_difference(&p.luma, &q.luma)
             );
         }
         println!("{}", proofs::fingerprint::compare_segments(&fa, &fb));

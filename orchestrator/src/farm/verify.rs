@@ -447,7 +447,12 @@ impl Farm {
                 vstore::result(&db, row.result)?.ok_or_else(|| corrupt("result", row.result))?;
             (row, first)
         };
-        let digest = match self.check_receipt(peer, lease, outputs, engine, signature)? {
+        // A node proven to cheat meanwhile delivers nothing more.
+        let refused = match self.check_receipt(peer, lease, outputs, engine, signature)? {
+            Ok(digest) => self.work_refusal(peer)?.map_or(Ok(digest), Err),
+            Err(reason) => Err(reason),
+        };
+        let digest = match refused {
             Ok(digest) => digest,
             Err(reason) => {
                 return self.fail_check(peer, lease, check, &reason).map(|()| Err(reason))
@@ -701,10 +706,24 @@ impl Farm {
 
         // A proven cheater's result has no standing: the check replaces it.
         if first.state == ResultState::Forfeited {
+            // An earlier check that disagreed with the cheater stands or
+            // falls with this one.
+            let mut others = Vec::new();
+            for other in chain.iter().filter(|r| r.id != this.id && r.state == ResultState::Pending)
+            {
+                others.push((other, matches!(self.compare(other, &this)?, Verdict::Match)));
+            }
             let mut db = self.db();
             let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
             self.pay(&tx, &this, now)?;
             self.publish(&tx, &this, now)?;
+            for (other, agrees) in others {
+                if agrees {
+                    self.pay(&tx, other, now)?;
+                } else {
+                    vstore::move_result(&tx, other.id, ResultState::Pending, ResultState::Void)?;
+                }
+            }
             vstore::end_check_lease(
                 &tx,
                 check,

@@ -163,7 +163,10 @@ fn reencode(scratch: &Path, bytes: &[u8], filter: &str, bitrate: u64) -> anyhow:
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new("info")).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("info"))
+        .with_ansi(false)
+        .init();
     let args = Args::parse();
     let keypair = identity::load_or_create(&args.data_dir)?;
     info!(peer = %keypair.public().to_peer_id(), share = args.share, "cheating worker starting");
