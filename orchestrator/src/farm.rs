@@ -452,7 +452,8 @@ impl Farm {
                 return self.upload_rendition(peer, lease, segment, chunk);
             }
             Some(LeaseOf::Check(check)) => {
-                return self.upload_check(peer, lease, check, output, offset, data, last)
+                let chunk = live::UploadChunk { output, offset, data, last };
+                return self.upload_check(peer, lease, check, chunk);
             }
             _ => {}
         }

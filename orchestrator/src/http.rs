@@ -527,11 +527,12 @@ async fn rung_file(
     }
     let path = blocking(move || farm.rendition_file(&name, &rung, &file)).await?;
     let mut response = send_file(path, SEGMENT_TYPE, "segment.ts").await?;
-    // A segment's URL names its broadcast and sequence: it never changes.
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
+    // A segment's URL names its broadcast and sequence, but a spot check
+    // that proves its renditions wrong swaps them (a clawback): caches may
+    // keep it a minute, not forever.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
     Ok(response)
 }
 

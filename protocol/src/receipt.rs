@@ -79,7 +79,7 @@ mod tests {
         let m = receipt_message(LeaseId(9), &d, &[a.clone(), b.clone()], Some("cpu"));
         assert_eq!(m, receipt_message(LeaseId(9), &d, &[b.clone(), a.clone()], Some("cpu")));
         assert_ne!(m, receipt_message(LeaseId(10), &d, &[a.clone(), b.clone()], Some("cpu")));
-        assert_ne!(m, receipt_message(LeaseId(9), &d, &[a.clone()], Some("cpu")));
+        assert_ne!(m, receipt_message(LeaseId(9), &d, std::slice::from_ref(&a), Some("cpu")));
         assert_ne!(m, receipt_message(LeaseId(9), &d, &[a, b], Some("vulkan-rt")));
     }
 }

@@ -397,11 +397,9 @@ impl Farm {
         peer: &str,
         lease: LeaseId,
         check: i64,
-        output: u32,
-        offset: u64,
-        data: &[u8],
-        last: bool,
+        chunk: super::live::UploadChunk,
     ) -> Result<Option<ContentId>, FarmError> {
+        let super::live::UploadChunk { output, offset, data, last } = chunk;
         let (row, first) = {
             let db = self.db();
             let row = self.current_check(&db, peer, lease, check)?.map_err(FarmError::Conflict)?;
@@ -416,7 +414,12 @@ impl Farm {
             )));
         }
         let cap = match row.subject {
-            Subject::Task(_) => 1 << 30,
+            Subject::Task(id) => {
+                let db = self.db();
+                let task = store::task(&db, id)?.ok_or_else(|| corrupt("task", id))?;
+                let job = store::job(&db, task.job)?.ok_or_else(|| corrupt("job", task.job))?;
+                super::frame_upload_cap(&job.settings)
+            }
             Subject::Segment(_) => self.inner.settings.live.max_rendition_bytes,
         };
         let cid = self.inner.blobs.stage_chunk(lease, output, offset, data, last, cap)?;
