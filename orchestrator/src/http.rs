@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -25,7 +25,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use protocol::api::{
     ApiError, JobCreated, JobRequest, JobSummary, LedgerProof, NewStream, StakeRequest,
 };
@@ -84,11 +84,11 @@ fn split_host(host: &str) -> (&str, Option<u16>) {
 /// The API's routes over `farm`, guarded by `token`, and the open playback
 /// routes.
 pub fn router(farm: Arc<Farm>, token: &str, addresses: Addresses) -> Router {
-    let upload_limit = usize::try_from(farm.max_scene_bytes()).unwrap_or(usize::MAX);
     let state =
         ApiState { farm, token: blake3::hash(token.as_bytes()), addresses: Arc::new(addresses) };
     let api = Router::new()
-        .route("/scenes", post(upload_scene).layer(DefaultBodyLimit::max(upload_limit)))
+        // The handler bounds the upload itself (see OVERSIZE_DRAIN).
+        .route("/scenes", post(upload_scene).layer(DefaultBodyLimit::disable()))
         .route("/jobs", post(create_job).get(list_jobs))
         .route("/jobs/{id}", get(get_job))
         .route("/jobs/{id}/cancel", post(cancel_job))
@@ -188,27 +188,52 @@ fn job_id(path: Result<Path<i64>, PathRejection>) -> Result<JobId, Failure> {
     }
 }
 
+/// How much of an oversized upload is read (and thrown away) before the
+/// 413 goes out: a client still sending when the server closes sees a
+/// broken pipe instead of the reason, so a moderately oversized upload is
+/// drained first. Anything larger gets the answer at once.
+const OVERSIZE_DRAIN: u64 = 16 << 20;
+
 async fn upload_scene(
     State(state): State<ApiState>,
-    body: Result<Bytes, BytesRejection>,
+    request: Request,
 ) -> Result<Response, Failure> {
     let max = state.farm.max_scene_bytes();
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            failure(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "the scene is larger than {max} bytes, the most this orchestrator accepts \
-                     (max_scene_bytes)"
-                ),
-            )
-        } else {
-            failure(
-                rejection.status(),
-                format!("cannot read the upload: {}", rejection.body_text()),
-            )
+    let too_large = || {
+        failure(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the scene is larger than {max} bytes, the most this orchestrator accepts \
+                 (max_scene_bytes)"
+            ),
+        )
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max.saturating_add(OVERSIZE_DRAIN)) {
+        return Err(too_large());
+    }
+    let mut stream = request.into_body().into_data_stream();
+    let mut body = Vec::new();
+    let mut seen = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            failure(StatusCode::BAD_REQUEST, format!("cannot read the upload: {e}"))
+        })?;
+        seen += chunk.len() as u64;
+        if seen > max.saturating_add(OVERSIZE_DRAIN) {
+            return Err(too_large());
         }
-    })?;
+        if seen <= max {
+            body.extend_from_slice(&chunk);
+        }
+    }
+    if seen > max {
+        return Err(too_large());
+    }
     if body.is_empty() {
         return Err(failure(StatusCode::BAD_REQUEST, "the upload is empty: send a .glb file"));
     }

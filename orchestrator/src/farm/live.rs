@@ -112,6 +112,24 @@ pub(super) fn broadcast_rungs(b: &BroadcastRow) -> Result<Vec<Rung>, FarmError> 
     rungs_of(b)
 }
 
+/// The work of transcoding `segment`: its source and its broadcast's ladder.
+pub(super) fn transcode_work(
+    conn: &Connection,
+    segment: &SegmentRow,
+) -> Result<TranscodeWork, FarmError> {
+    let broadcast = store::broadcast(conn, segment.broadcast)?
+        .ok_or_else(|| corrupt("broadcast", segment.broadcast))?;
+    Ok(TranscodeWork {
+        segment: segment.id,
+        stream: stream_name(conn, broadcast.stream)?,
+        sequence: segment.sequence,
+        source: segment.cid,
+        source_bytes: segment.bytes,
+        duration_ms: segment.duration_ms,
+        rungs: rungs_of(&broadcast)?,
+    })
+}
+
 fn rungs_of(b: &BroadcastRow) -> Result<Vec<Rung>, FarmError> {
     match &b.rungs {
         None => Ok(Vec::new()),
@@ -333,23 +351,13 @@ impl Farm {
             return Ok(None);
         };
         let segment = store::segment(&tx, id)?.ok_or_else(|| corrupt("segment", id))?;
-        let broadcast = store::broadcast(&tx, segment.broadcast)?
-            .ok_or_else(|| corrupt("broadcast", segment.broadcast))?;
-        let stream = stream_name(&tx, broadcast.stream)?;
-        let rungs = rungs_of(&broadcast)?;
         let deadline = self.deadline_ms(&segment);
         let lease = store::lease_segment(&tx, id, peer, now, now + deadline)?;
         render_store::touch_worker(&tx, peer, now / 1000)?;
-        tracing::info!(peer, stream, sequence = segment.sequence, %lease, deadline_ms = deadline, "segment leased");
-        let work = Work::Transcode(TranscodeWork {
-            segment: id,
-            stream,
-            sequence: segment.sequence,
-            source: segment.cid,
-            source_bytes: segment.bytes,
-            duration_ms: segment.duration_ms,
-            rungs,
-        });
+        let work = transcode_work(&tx, &segment)?;
+        tracing::info!(peer, stream = %work.stream, sequence = segment.sequence, %lease,
+            deadline_ms = deadline, "segment leased");
+        let work = Work::Transcode(work);
         render_store::verify::set_lease_digest(&tx, lease, &protocol::receipt::work_digest(&work))?;
         tx.commit()?;
         Ok(Some(TaskAssignment { lease, lease_ms: deadline as u64, work }))

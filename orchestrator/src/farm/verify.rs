@@ -27,7 +27,7 @@ use proofs::fingerprint::{self, Verdict};
 use proofs::ledger::{EntryKind, Micros, SignedTreeHead, StoredEntry, TreeHead};
 use proofs::spot_check::{self, SpotCheckPolicy};
 use protocol::api::{FrameState, JobState, LedgerSummary, NodeAccount};
-use protocol::wire::{RenderWork, TaskAssignment, TaskOutput, TranscodeWork, Work};
+use protocol::wire::{RenderWork, TaskAssignment, TaskOutput, Work};
 use protocol::{ContentId, ImageFormat, LeaseId, RenderSettings, Rung};
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -328,25 +328,7 @@ impl Farm {
             Subject::Segment(id) => {
                 let segment =
                     live_store::segment(conn, id)?.ok_or_else(|| corrupt("segment", id))?;
-                let broadcast = live_store::broadcast(conn, segment.broadcast)?
-                    .ok_or_else(|| corrupt("broadcast", segment.broadcast))?;
-                let stream: String = conn
-                    .query_row(
-                        "SELECT name FROM streams WHERE id = ?1",
-                        [broadcast.stream.0],
-                        |r| r.get(0),
-                    )
-                    .map_err(|e| corrupt("stream", e))?;
-                let rungs = super::live::broadcast_rungs(&broadcast)?;
-                let work = Work::Transcode(TranscodeWork {
-                    segment: id,
-                    stream,
-                    sequence: segment.sequence,
-                    source: segment.cid,
-                    source_bytes: segment.bytes,
-                    duration_ms: segment.duration_ms,
-                    rungs,
-                });
+                let work = Work::Transcode(super::live::transcode_work(conn, &segment)?);
                 // Checks are not on the live clock, but should not hold a
                 // node for long either.
                 let lease_ms = (segment.duration_ms * 10).max(self.lease_ms());
@@ -1168,6 +1150,7 @@ fn verdict_text(v: &Verdict) -> (&'static str, &str) {
 #[cfg(test)]
 mod tests {
     use proofs::ledger::LedgerFault;
+    use protocol::JobId;
 
     use super::super::tests::{
         complete_signed, frame_states, hello, job, next, png, settings, Leased,
@@ -1215,6 +1198,24 @@ mod tests {
             })
             .collect();
         complete_signed(farm, peer, task.lease, outputs, Some("cpu-pathtracer")).unwrap()
+    }
+
+    /// A one-frame job rendered by "a", checked by "b" and (as they
+    /// disagree) arbitrated by "c", each delivering what `by` says.
+    fn three_nodes_render(farm: &Farm, by: [fn(u32) -> Vec<u8>; 3]) -> JobId {
+        let id = job(farm, "1", 1, 0);
+        stake_all(farm, &["a", "b", "c"]);
+        hello(farm, &["a", "b", "c"]);
+        let task = next(farm, "a").unwrap().unwrap();
+        deliver_with(farm, "a", &task, by[0]).unwrap();
+        let check = next(farm, "b").unwrap().unwrap();
+        deliver_with(farm, "b", &check, by[1]).unwrap();
+        // Two disagree: neither is published, a third node arbitrates.
+        assert_eq!(frame_states(farm, id), [FrameState::Verifying]);
+        assert_eq!(next(farm, "a").unwrap(), None);
+        let arbitration = next(farm, "c").unwrap().unwrap();
+        deliver_with(farm, "c", &arbitration, by[2]).unwrap();
+        id
     }
 
     fn honest(frame: u32) -> Vec<u8> {
@@ -1281,18 +1282,7 @@ mod tests {
     fn a_disagreement_goes_to_a_third_node_and_the_minority_is_slashed() {
         let dir = tempfile::tempdir().unwrap();
         let farm = farm(&dir, 20, 10.0);
-        let id = job(&farm, "1", 1, 0);
-        stake_all(&farm, &["a", "b", "c"]);
-        hello(&farm, &["a", "b", "c"]);
-        let task = next(&farm, "a").unwrap().unwrap();
-        deliver_with(&farm, "a", &task, honest).unwrap();
-        let check = next(&farm, "b").unwrap().unwrap();
-        deliver_with(&farm, "b", &check, tampered).unwrap();
-        // Two disagree: neither is published, a third node arbitrates.
-        assert_eq!(frame_states(&farm, id), [FrameState::Verifying]);
-        assert_eq!(next(&farm, "a").unwrap(), None);
-        let arbitration = next(&farm, "c").unwrap().unwrap();
-        deliver_with(&farm, "c", &arbitration, honest).unwrap();
+        let id = three_nodes_render(&farm, [honest, tampered, honest]);
         assert_eq!(frame_states(&farm, id), [FrameState::Done]);
         assert_eq!(farm.job_detail(id).unwrap().frames[0].worker.as_deref(), Some("a"));
         assert_eq!(kinds(&farm, "a"), [EntryKind::Deposit, EntryKind::Reward]);
@@ -1319,15 +1309,7 @@ mod tests {
     fn when_the_first_result_is_the_minority_the_majority_is_published() {
         let dir = tempfile::tempdir().unwrap();
         let farm = farm(&dir, 20, 10.0);
-        let id = job(&farm, "1", 1, 0);
-        stake_all(&farm, &["a", "b", "c"]);
-        hello(&farm, &["a", "b", "c"]);
-        let task = next(&farm, "a").unwrap().unwrap();
-        deliver_with(&farm, "a", &task, tampered).unwrap();
-        let check = next(&farm, "b").unwrap().unwrap();
-        deliver_with(&farm, "b", &check, honest).unwrap();
-        let arbitration = next(&farm, "c").unwrap().unwrap();
-        deliver_with(&farm, "c", &arbitration, honest).unwrap();
+        let id = three_nodes_render(&farm, [tampered, honest, honest]);
         let frame = &farm.job_detail(id).unwrap().frames[0];
         assert_eq!((frame.state, frame.cid), (FrameState::Done, Some(ContentId::of(&honest(1)))));
         assert_eq!(kinds(&farm, "a"), [EntryKind::Deposit, EntryKind::Slash]);
