@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: deps build test lint demo bench bench-render bench-transcode bench-live clean-demo
+.PHONY: deps build test lint demo bench bench-render bench-transcode bench-verify bench-live clean-demo
 
 deps:
 	@scripts/install-deps.sh
@@ -28,7 +28,7 @@ demo: build
 	@scripts/demo.sh
 
 # Every benchmark; each prints what it compares against and the ratio.
-bench: bench-render bench-transcode bench-live
+bench: bench-render bench-transcode bench-verify bench-live
 
 # Msamples/s of the CPU path tracer on the Cornell box (512x512, 128 spp,
 # 8 bounces) against Blender's Cycles, which this installs.
@@ -39,6 +39,13 @@ bench-render: build
 # Our segment transcoder against the ffmpeg CLI, same 1080p30 ladder.
 bench-transcode: build
 	target/debug/mosaic bench transcode
+
+# Spot-check fingerprints on a generated corpus: how often honest pairs
+# (another preset, bitrate, seed or sample count) are called mismatches
+# against how often each attack is caught, the margins between them, and
+# what a check costs against the work it checks.
+bench-verify: build
+	target/debug/mosaic bench verify
 
 # The live path's added latency over a 60 s 720p stream with two workers.
 bench-live: build

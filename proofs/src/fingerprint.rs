@@ -45,48 +45,70 @@ pub const LOCAL_CELLS: usize = 4;
 /// of them: strong edges, which grain and an encoder's bitrate barely move but blur and
 /// upscaling flatten.
 pub const EDGE_SHARE: f64 = 0.002;
+/// Detail is measured on every few rows of a frame taller than this, keeping at least this
+/// many: the estimate holds, at a quarter of the cost at 720p.
+pub const EDGE_ROWS: usize = 180;
 /// Added to both sides of a detail ratio (levels), so nearly flat frames do not differ by a
 /// ratio of tiny numbers.
 pub const DETAIL_FLOOR: f32 = 2.0;
 
 /// Worst tolerated difference between two fingerprints in one respect: at most `match_max` is
 /// a match, at least `mismatch_min` a mismatch, in between inconclusive.
+///
+/// Each limit below quotes the calibration it came from (`mosaic bench verify`, full corpus,
+/// seed 1, and calibration runs at other draws where they went further): testsrc2 and a
+/// grainy Mandelbrot zoom through our 720p/480p/360p ladder against libx264 medium at 0.8x and
+/// ultrafast at 1.25x the bitrate; 160x120 Cornell box renders at another seed and at 64
+/// against 128 spp. "Honest" is the largest honest value; the attacks named are the smallest
+/// values among those this measure is there to catch.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Limit {
     pub match_max: f32,
     pub mismatch_min: f32,
 }
 
-/// PDQ Hamming distance between two frames (0..=256).
+/// PDQ Hamming distance between two frames (0..=256). Honest 28 (renders at 64 spp; video up
+/// to 30); flips 108, another segment 96. (PDQ's usual match threshold is 31.)
 pub const PDQ_LIMIT: Limit = Limit { match_max: 40.0, mismatch_min: 56.0 };
 
-/// Difference of mean luma between two frames (levels): brightness.
+/// Difference of mean luma between two frames (levels). Honest 1.8; brightness +6% 12.
 pub const BRIGHTNESS_LIMIT: Limit = Limit { match_max: 3.0, mismatch_min: 5.0 };
 
-/// The [`LOCAL_CELLS`]-th largest difference between two frames' luma grid cells (levels):
-/// overlays, local changes, noise.
+/// The [`LOCAL_CELLS`]-th largest difference between two frames' luma grid cells (levels).
+/// Honest 9 (renders at 64 against 128 spp); a watermark 29, a render at 1/16 the samples 24,
+/// another frame of the animation 44.
 pub const LUMA_LIMIT: Limit = Limit { match_max: 12.0, mismatch_min: 16.0 };
 
-/// Largest difference of a chroma grid cell, Cb or Cr (levels): colour shifts.
+/// Largest difference of a chroma grid cell, Cb or Cr (levels). Honest 3; colour shifts 15.
 pub const CHROMA_LIMIT: Limit = Limit { match_max: 5.0, mismatch_min: 8.0 };
 
-/// Ratio of two rendered frames' detail, larger over smaller: blur, much more noise.
-pub const DETAIL_LIMIT: Limit = Limit { match_max: 1.8, mismatch_min: 2.2 };
+/// Ratio of two rendered frames' detail, larger over smaller. Honest 1.10; blur 2.12.
+pub const DETAIL_LIMIT: Limit = Limit { match_max: 1.4, mismatch_min: 1.8 };
+
+/// Ratio of two rendered frames' noise levels (see [`noise_level`]), larger over smaller.
+/// Honest 1.21 (64 against 128 spp); 1/16 of the samples 2.20, blur 3.37.
+pub const NOISE_LIMIT: Limit = Limit { match_max: 1.45, mismatch_min: 1.8 };
+/// Added to both noise levels of a ratio (levels): 8-bit rounding is noise too.
+pub const NOISE_FLOOR: f32 = 1.0;
 
 /// Two segments' frames at one position: the [`LOCAL_CELLS`]-th largest luma grid difference
-/// (levels). A black, frozen or foreign frame.
+/// (levels). Honest 7 (Mandelbrot; up to 9); one black frame 152, ten frozen frames 29, a
+/// dropped or duplicated frame 20.
 pub const SEQUENCE_LIMIT: Limit = Limit { match_max: 12.0, mismatch_min: 18.0 };
 
 /// How much nearer frame `i` of one segment is to frame `i-1` or `i+1` of the other than to
-/// frame `i`: `difference(i, i) / (difference(i, neighbour) + 1)`. A dropped, duplicated or
-/// reordered frame; counted only where frames `i` differ by at least [`SHIFT_MIN_DIFFERENCE`],
-/// since frames of a still scene are all near each other.
-pub const SHIFT_LIMIT: Limit = Limit { match_max: 1.5, mismatch_min: 2.5 };
+/// frame `i`: `difference(i, i) / (difference(i, neighbour) + 1)`. Counted only where frames
+/// `i` differ by at least [`SHIFT_MIN_DIFFERENCE`], since all frames of a still scene are near
+/// each other. Honest 0.33; two adjacent frames swapped 5.0, a dropped or duplicated frame 10,
+/// ten frozen frames 1.93.
+pub const SHIFT_LIMIT: Limit = Limit { match_max: 1.0, mismatch_min: 1.6 };
 /// See [`SHIFT_LIMIT`].
 pub const SHIFT_MIN_DIFFERENCE: f32 = 4.0;
 
-/// Ratio of two segments' detail averaged over every frame: a lower rung upscaled, blur.
-pub const SEGMENT_DETAIL_LIMIT: Limit = Limit { match_max: 1.3, mismatch_min: 1.45 };
+/// Ratio of two segments' detail averaged over every frame. Honest 1.31 (Mandelbrot 360p,
+/// ultrafast at 1.25x keeps more grain); the lower rung upscaled 1.58 (1.55 at other draws;
+/// Mandelbrot 360p too), heavy blur 3.42. The closest call of the corpus.
+pub const SEGMENT_DETAIL_LIMIT: Limit = Limit { match_max: 1.38, mismatch_min: 1.48 };
 
 /// PDQ quality under which a frame is flat: its hash says little, and is not compared.
 pub const QUALITY_FLAT: u8 = 10;
@@ -96,7 +118,8 @@ pub const QUALITY_DETAILED: u8 = 50;
 /// Two segments' durations and frame times may differ by this much (rounding to ms).
 pub const TIME_TOLERANCE_MS: u64 = 1;
 
-/// An 8-bit image plane, row-major, `stride` bytes a row.
+/// An 8-bit image plane, row-major, `stride` bytes a row. Whoever builds one vouches for its
+/// shape: the functions given a plane panic if `data` is shorter than its rows.
 #[derive(Clone, Copy, Debug)]
 pub struct Plane<'a> {
     pub width: usize,
@@ -122,6 +145,8 @@ pub struct FrameFingerprint {
     pub chroma: ChromaGrid,
     /// See [`EDGE_SHARE`]; in levels.
     pub detail: f32,
+    /// See [`noise_level`]; in levels.
+    pub noise: f32,
 }
 
 /// One frame of a segment, fingerprinted because it was on screen at a sampled time.
@@ -221,7 +246,15 @@ fn fingerprint_with(pdq: PdqHash, y: &Plane, cb: &Plane, cr: &Plane) -> FrameFin
         }
     }
     let FrameSignature { luma, detail, .. } = frame_signature(y, 0);
-    FrameFingerprint { width: y.width as u32, height: y.height as u32, pdq, luma, chroma, detail }
+    FrameFingerprint {
+        width: y.width as u32,
+        height: y.height as u32,
+        pdq,
+        luma,
+        chroma,
+        detail,
+        noise: noise_level(y),
+    }
 }
 
 /// The signature of a frame of a segment shown at `time_ms`, from its luma.
@@ -249,7 +282,8 @@ fn grid_means<const N: usize>(plane: &Plane) -> [[f32; N]; N] {
             let row = plane.row(y);
             for (cx, sum) in sums.iter_mut().enumerate() {
                 let (x0, x1) = span(cx, w);
-                *sum += row[x0..x1].iter().map(|&v| u64::from(v)).sum::<u64>();
+                // u32 sums vectorise; a row of a cell is at most 8192 pixels.
+                *sum += u64::from(row[x0..x1].iter().map(|&v| u32::from(v)).sum::<u32>());
             }
         }
         for (cx, mean) in row_means.iter_mut().enumerate() {
@@ -261,16 +295,17 @@ fn grid_means<const N: usize>(plane: &Plane) -> [[f32; N]; N] {
 }
 
 /// The mean of the steepest [`EDGE_SHARE`] of the steps between horizontally or vertically
-/// neighbouring pixels, in levels.
+/// neighbouring pixels, in levels, on every few rows of a tall frame (see [`EDGE_ROWS`]).
 fn edge_detail(y: &Plane) -> f32 {
+    let every = (y.height / EDGE_ROWS).max(1);
     let mut steps = [0u64; 256];
-    for j in 0..y.height {
+    for j in (0..y.height).step_by(every) {
         let row = y.row(j);
         for pair in row.windows(2) {
             steps[usize::from(pair[0].abs_diff(pair[1]))] += 1;
         }
-        if j > 0 {
-            for (a, b) in y.row(j - 1).iter().zip(row) {
+        if j + 1 < y.height {
+            for (a, b) in row.iter().zip(y.row(j + 1)) {
                 steps[usize::from(a.abs_diff(*b))] += 1;
             }
         }
@@ -290,6 +325,30 @@ fn edge_detail(y: &Plane) -> f32 {
         return 0.0;
     }
     sum as f32 / taken as f32
+}
+
+/// The median of `|2 p - left - right|` over the frame, in levels, interpolated within its
+/// histogram bin: a noise level that edges, too few to move a median, leave alone. A path
+/// tracer's noise halves with four times the samples.
+pub fn noise_level(y: &Plane) -> f32 {
+    let mut counts = [0u64; 511];
+    for j in 0..y.height {
+        for w in y.row(j).windows(3) {
+            let d = 2 * i32::from(w[1]) - i32::from(w[0]) - i32::from(w[2]);
+            counts[d.unsigned_abs() as usize] += 1;
+        }
+    }
+    let half = counts.iter().sum::<u64>() as f64 / 2.0;
+    let mut below = 0.0;
+    for (value, &count) in counts.iter().enumerate() {
+        let count = count as f64;
+        if count > 0.0 && below + count >= half {
+            // Bin `value` spans [value - 0.5, value + 0.5).
+            return (value as f64 - 0.5 + (half - below) / count).max(0.0) as f32;
+        }
+        below += count;
+    }
+    0.0
 }
 
 /// Fingerprints a rendered frame: an 8-bit PNG, or a linear EXR tonemapped and sRGB-encoded to
@@ -399,6 +458,7 @@ pub struct FrameDistances {
     pub luma: f32,
     pub chroma: f32,
     pub detail: f32,
+    pub noise: f32,
 }
 
 impl FrameDistances {
@@ -421,6 +481,8 @@ impl FrameDistances {
             luma: grid_difference(&a.luma, &b.luma),
             chroma: f32::from(chroma),
             detail: detail_ratio(a.detail, b.detail),
+            noise: (a.noise + NOISE_FLOOR).max(b.noise + NOISE_FLOOR)
+                / (a.noise + NOISE_FLOOR).min(b.noise + NOISE_FLOOR),
         }
     }
 
@@ -440,15 +502,16 @@ impl FrameDistances {
             Measure { name: "luma grid difference", value: self.luma, limit: LUMA_LIMIT },
             Measure { name: "chroma grid difference", value: self.chroma, limit: CHROMA_LIMIT },
             Measure { name: "detail ratio", value: self.detail, limit: DETAIL_LIMIT },
+            Measure { name: "noise ratio", value: self.noise, limit: NOISE_LIMIT },
         ]);
         out
     }
 
-    /// [`measures`](Self::measures) less the detail ratio, for a video's frames: one frame's
-    /// detail swings with its encoder's frame types; [`SEGMENT_DETAIL_LIMIT`] covers video.
+    /// [`measures`](Self::measures) less detail and noise, for a video's frames: both swing
+    /// with the encoder's frame types and bitrate; [`SEGMENT_DETAIL_LIMIT`] covers video.
     pub fn video_measures(&self) -> Vec<Measure> {
         let mut out = self.measures();
-        out.retain(|m| m.limit != DETAIL_LIMIT);
+        out.retain(|m| m.limit != DETAIL_LIMIT && m.limit != NOISE_LIMIT);
         out
     }
 }
@@ -665,4 +728,284 @@ pub fn compare_segments(a: &SegmentFingerprint, b: &SegmentFingerprint) -> Verdi
 
 fn seconds(ms: u64) -> String {
     format!("{:.2} s", ms as f64 / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+
+    const W: usize = 160;
+    const H: usize = 90;
+
+    /// A detailed, asymmetric, colourful picture, shifted `dx` pixels right: a gradient, a
+    /// bright disc left of centre, stripes bottom right, a red top left and a blue top right.
+    fn picture(dx: usize) -> Vec<u8> {
+        let mut rgb = Vec::with_capacity(W * H * 3);
+        for y in 0..H {
+            for x in 0..W {
+                let u = x.wrapping_sub(dx) % W;
+                let mut px = [(u * 200 / W) as u8 + 20, (y * 150 / H) as u8 + 40, 90];
+                let (cx, cy) = (u as f32 - 50.0, y as f32 - 40.0);
+                if cx * cx + cy * cy < 300.0 {
+                    px = [250, 240, 200];
+                }
+                if u > 100 && y > 55 && u % 8 < 4 {
+                    px = [20, 30, 20];
+                }
+                if y < 20 && u < 40 {
+                    px = [220, 30, 30];
+                }
+                if y < 20 && u > 120 {
+                    px = [30, 40, 220];
+                }
+                rgb.extend(px);
+            }
+        }
+        rgb
+    }
+
+    fn map(rgb: &[u8], f: impl Fn(usize, usize, [u8; 3]) -> [u8; 3]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(rgb.len());
+        for (i, px) in rgb.chunks_exact(3).enumerate() {
+            out.extend(f(i % W, i / W, [px[0], px[1], px[2]]));
+        }
+        out
+    }
+
+    /// Adds uniform noise of up to `amplitude` levels, the same seed giving the same noise.
+    fn noisy(rgb: &[u8], amplitude: i32, seed: u64) -> Vec<u8> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        rgb.iter()
+            .map(|&v| (i32::from(v) + rng.gen_range(-amplitude..=amplitude)).clamp(0, 255) as u8)
+            .collect()
+    }
+
+    /// A 5x5 box blur, twice.
+    fn blurred(rgb: &[u8]) -> Vec<u8> {
+        let mut out = rgb.to_vec();
+        for _ in 0..2 {
+            let src = out.clone();
+            for y in 0..H {
+                for x in 0..W {
+                    for c in 0..3 {
+                        let (mut sum, mut n) = (0u32, 0u32);
+                        for yy in y.saturating_sub(2)..(y + 3).min(H) {
+                            for xx in x.saturating_sub(2)..(x + 3).min(W) {
+                                sum += u32::from(src[(yy * W + xx) * 3 + c]);
+                                n += 1;
+                            }
+                        }
+                        out[(y * W + x) * 3 + c] = (sum / n) as u8;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn fingerprint(rgb: &[u8]) -> FrameFingerprint {
+        fingerprint_rgb(W, H, rgb)
+    }
+
+    fn mismatch_says(verdict: Verdict, words: &str) {
+        assert!(matches!(&verdict, Verdict::Mismatch(why) if why.contains(words)), "{verdict}");
+    }
+
+    #[test]
+    fn a_frame_matches_itself_and_another_noisy_copy() {
+        // Two renders at other seeds: the same picture, other noise.
+        let a = fingerprint(&noisy(&picture(0), 3, 1));
+        assert_eq!(compare_frames(&a, &a), Verdict::Match);
+        assert!(a.pdq.quality >= QUALITY_DETAILED, "quality {}", a.pdq.quality);
+        let b = fingerprint(&noisy(&picture(0), 3, 2));
+        assert_eq!(compare_frames(&a, &b), Verdict::Match);
+    }
+
+    #[test]
+    fn flips_watermarks_colour_and_brightness_are_mismatches_that_say_why() {
+        let base = picture(0);
+        let a = fingerprint(&base);
+        let flipped = map(&base, |x, y, _| {
+            let i = (y * W + (W - 1 - x)) * 3;
+            [base[i], base[i + 1], base[i + 2]]
+        });
+        mismatch_says(compare_frames(&a, &fingerprint(&flipped)), "PDQ distance");
+        let watermarked = map(&base, |x, y, px| {
+            if (60..110).contains(&x) && (65..80).contains(&y) {
+                px.map(|v| v / 2 + 127)
+            } else {
+                px
+            }
+        });
+        mismatch_says(compare_frames(&a, &fingerprint(&watermarked)), "luma grid difference");
+        let shifted = map(&base, |_, _, [r, g, b]| [g, b, r]);
+        mismatch_says(compare_frames(&a, &fingerprint(&shifted)), "chroma grid difference");
+        let brighter = map(&base, |_, _, px| px.map(|v| v.saturating_add(20)));
+        mismatch_says(compare_frames(&a, &fingerprint(&brighter)), "mean luma difference");
+    }
+
+    #[test]
+    fn blur_and_fewer_samples_are_caught_by_detail_and_noise() {
+        let a = fingerprint(&noisy(&picture(0), 4, 1));
+        mismatch_says(compare_frames(&a, &fingerprint(&blurred(&picture(0)))), "detail ratio");
+        // Four times the noise: a sixteenth of the samples of a path tracer.
+        mismatch_says(compare_frames(&a, &fingerprint(&noisy(&picture(0), 16, 2))), "noise ratio");
+        assert!(fingerprint(&noisy(&picture(0), 16, 2)).noise > a.noise * 2.0);
+    }
+
+    #[test]
+    fn a_detailed_frame_against_a_flat_one_mismatches_and_two_flat_ones_are_inconclusive() {
+        let a = fingerprint(&picture(0));
+        let flat = vec![110; W * H * 3];
+        mismatch_says(compare_frames(&a, &fingerprint(&flat)), "against a flat one");
+        let verdict = compare_frames(&fingerprint(&flat), &fingerprint(&flat));
+        assert!(matches!(&verdict, Verdict::Inconclusive(why) if why.contains("too flat")));
+    }
+
+    #[test]
+    fn frames_of_another_size_mismatch() {
+        let a = fingerprint(&picture(0));
+        let small = fingerprint_rgb(W / 2, H / 2, &vec![90; W * H * 3 / 4]);
+        mismatch_says(compare_frames(&a, &small), "160x90 against 80x45");
+    }
+
+    #[test]
+    fn a_grid_difference_ignores_a_few_outlier_cells() {
+        let a = [[100; GRID]; GRID];
+        let mut b = a;
+        for cell in b[3].iter_mut().take(LOCAL_CELLS - 1) {
+            *cell = 255;
+        }
+        assert_eq!(grid_difference(&a, &b), 0.0);
+        b[9][9] = 90;
+        assert_eq!(grid_difference(&a, &b), 10.0);
+    }
+
+    fn png(rgb: &[u8], width: u32, height: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut encoder = png::Encoder::new(&mut out, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(rgb).unwrap();
+        writer.finish().unwrap();
+        out
+    }
+
+    #[test]
+    fn png_and_exr_of_one_linear_frame_fingerprint_alike() {
+        use exr::prelude::*;
+        let base = picture(0);
+        // Any radiance will do, highlights included, as long as both files hold it.
+        let radiance = |x: usize, y: usize| {
+            let i = (y * W + x) * 3;
+            [base[i], base[i + 1], base[i + 2]].map(|v| f32::from(v) / 128.0)
+        };
+        let rgb: Vec<u8> =
+            (0..W * H).flat_map(|i| radiance(i % W, i / W).map(encode_srgb8)).collect();
+        let from_png = fingerprint_image(&png(&rgb, W as u32, H as u32), ImageFormat::Png).unwrap();
+        let channels = SpecificChannels::rgb(|pos: Vec2<usize>| {
+            let [r, g, b] = radiance(pos.0, pos.1);
+            (r, g, b)
+        });
+        let mut exr = Cursor::new(Vec::new());
+        Image::from_channels((W, H), channels).write().to_buffered(&mut exr).unwrap();
+        let from_exr = fingerprint_image(exr.get_ref(), ImageFormat::Exr).unwrap();
+        assert_eq!(from_png, from_exr);
+        assert_eq!(compare_frames(&from_png, &fingerprint(&rgb)), Verdict::Match);
+    }
+
+    #[test]
+    fn undecodable_and_oversized_images_are_errors() {
+        for format in [ImageFormat::Png, ImageFormat::Exr] {
+            let err = fingerprint_image(b"not an image", format).unwrap_err();
+            assert!(matches!(err, FingerprintError::Undecodable { .. }), "{err}");
+        }
+        // A header claiming 60000x60000 pixels, refused before anything is allocated.
+        let mut bytes = Vec::new();
+        let mut writer = png::Encoder::new(&mut bytes, 60000, 60000).write_header().unwrap();
+        writer
+            .write_chunk(png::chunk::IDAT, &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])
+            .unwrap();
+        drop(writer);
+        let err = fingerprint_image(&bytes, ImageFormat::Png).unwrap_err();
+        assert_eq!(err, FingerprintError::TooLarge { width: 60000, height: 60000 });
+    }
+
+    /// A 30 fps segment of `frames`, sampled at `times`, as `transcoder::fingerprint` makes it.
+    fn segment(frames: &[Vec<u8>], times: &[u64]) -> SegmentFingerprint {
+        let fingerprints: Vec<FrameFingerprint> = frames.iter().map(|f| fingerprint(f)).collect();
+        let time = |i: usize| i as u64 * 100 / 3;
+        let shown = |t: u64| (0..frames.len()).rev().find(|&i| time(i) <= t).unwrap_or(0);
+        SegmentFingerprint {
+            codec: "h264".into(),
+            width: W as u32,
+            height: H as u32,
+            frames: frames.len() as u32,
+            duration_ms: time(frames.len()),
+            samples: times
+                .iter()
+                .map(|&t| SampledFrame {
+                    time_ms: t,
+                    frame: shown(t) as u32,
+                    fingerprint: fingerprints[shown(t)].clone(),
+                })
+                .collect(),
+            signatures: fingerprints
+                .iter()
+                .enumerate()
+                .map(|(i, f)| FrameSignature { time_ms: time(i), luma: f.luma, detail: f.detail })
+                .collect(),
+        }
+    }
+
+    /// A picture panning 6 pixels a frame, with noise of its own per `seed`.
+    fn pan(frames: usize, seed: u64) -> Vec<Vec<u8>> {
+        (0..frames).map(|i| noisy(&picture(6 * i), 3, seed * 1000 + i as u64)).collect()
+    }
+
+    #[test]
+    fn two_honest_copies_of_a_segment_match() {
+        let times = [100, 250];
+        assert_eq!(
+            compare_segments(&segment(&pan(12, 1), &times), &segment(&pan(12, 2), &times)),
+            Verdict::Match
+        );
+    }
+
+    #[test]
+    fn a_swapped_pair_of_frames_is_caught_though_no_sample_falls_on_it() {
+        let times = [10, 350];
+        let mut frames = pan(12, 2);
+        frames.swap(5, 6);
+        let verdict = compare_segments(&segment(&pan(12, 1), &times), &segment(&frames, &times));
+        mismatch_says(verdict, "is nearer the other's frame");
+    }
+
+    #[test]
+    fn a_black_frame_and_a_blurred_segment_are_caught() {
+        let times = [10, 350];
+        let a = segment(&pan(12, 1), &times);
+        let mut frames = pan(12, 2);
+        frames[7] = vec![0; W * H * 3];
+        mismatch_says(compare_segments(&a, &segment(&frames, &times)), "frame 7 (0.23 s) differs");
+        let blurry: Vec<Vec<u8>> = pan(12, 2).iter().map(|f| blurred(f)).collect();
+        mismatch_says(compare_segments(&a, &segment(&blurry, &times)), "over all frames");
+    }
+
+    #[test]
+    fn metadata_timing_and_sample_times_must_agree() {
+        let times = [100, 250];
+        let a = segment(&pan(12, 1), &times);
+        mismatch_says(compare_segments(&a, &segment(&pan(11, 2), &times)), "11 frames");
+        let mut late = segment(&pan(12, 2), &times);
+        late.signatures[4].time_ms += 10;
+        mismatch_says(compare_segments(&a, &late), "frame 4 (0.13 s) is shown at 133 ms");
+        let other_times = segment(&pan(12, 2), &[100, 300]);
+        let verdict = compare_segments(&a, &other_times);
+        assert!(matches!(&verdict, Verdict::Inconclusive(why) if why.contains("different times")));
+    }
 }

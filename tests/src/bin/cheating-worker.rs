@@ -63,7 +63,7 @@ impl Tamper {
     }
 
     fn render(&self, work: &RenderWork, frame: u32, bytes: Vec<u8>, attack: u64) -> Vec<u8> {
-        if attack % 2 == 0 || work.settings.format != ImageFormat::Png {
+        if attack & 1 == 0 || work.settings.format != ImageFormat::Png {
             return watermark_png(&bytes).unwrap_or(bytes);
         }
         // A cheap render: 1/16 of the samples.
