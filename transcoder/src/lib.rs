@@ -21,7 +21,7 @@ use ffmpeg_next as ffmpeg;
 pub use encoders::H264Encoder;
 pub use ladder::{transcode_segment, RenditionStats};
 pub use mp4::{encode_mp4_from_pngs, Mp4Info, TranscodeError};
-pub use probe::{probe_segment, SegmentProbe};
+pub use probe::{first_picture_spread, probe_segment, SegmentProbe};
 
 /// Why a segment could not be transcoded or probed.
 #[derive(Debug, thiserror::Error)]

@@ -113,3 +113,58 @@ pub fn probe_segment(path: &Path) -> Result<SegmentProbe, SegmentError> {
 fn find_sps(data: &[u8]) -> Option<[u8; 3]> {
     data.windows(7).find(|w| w[..3] == [0, 0, 1] && w[3] & 0x1f == 7).map(|w| [w[4], w[5], w[6]])
 }
+
+/// The spread of the first picture's luma (its brightest value less its
+/// darkest, ignoring the extreme 1% at each end), from decoding that one
+/// picture only: cheap enough for every rendition. A blank picture has a
+/// spread near zero.
+pub fn first_picture_spread(path: &Path) -> Result<u8, SegmentError> {
+    init_ffmpeg()?;
+    let mut input = format::input(&path).map_err(SegmentError::at("opening the segment"))?;
+    let stream = input.streams().best(media::Type::Video).ok_or(SegmentError::NoVideo)?;
+    let index = stream.index();
+    let decoder = codec::context::Context::from_parameters(stream.parameters())
+        .map_err(SegmentError::at("reading the video parameters"))?;
+    let mut decoder = decoder.decoder().video().map_err(SegmentError::at("opening the decoder"))?;
+    let mut picture = ffmpeg::frame::Video::empty();
+    let mut decoded = false;
+    for (stream, packet) in input.packets() {
+        if stream.index() != index {
+            continue;
+        }
+        decoder.send_packet(&packet).map_err(SegmentError::at("decoding video"))?;
+        if decoder.receive_frame(&mut picture).is_ok() {
+            decoded = true;
+            break;
+        }
+    }
+    if !decoded {
+        decoder.send_eof().map_err(SegmentError::at("flushing the decoder"))?;
+        decoder.receive_frame(&mut picture).map_err(|_| SegmentError::NoFrames)?;
+    }
+    // Plane 0 is luma in every YUV format a rendition can hold.
+    let (width, height, stride) =
+        (picture.width() as usize, picture.height() as usize, picture.stride(0));
+    let data = picture.data(0);
+    let mut histogram = [0u64; 256];
+    for row in data.chunks(stride).take(height) {
+        for &y in &row[..width.min(row.len())] {
+            histogram[usize::from(y)] += 1;
+        }
+    }
+    let total: u64 = histogram.iter().sum();
+    let cut = total / 100;
+    // The first shade past the darkest (brightest) 1% of the picture.
+    let percentile = |order: &[usize]| {
+        let mut seen = 0;
+        order.iter().copied().find(|&v| {
+            seen += histogram[v];
+            seen > cut
+        })
+    };
+    let shades: Vec<usize> = (0..256).collect();
+    let low = percentile(&shades).unwrap_or(0);
+    let reversed: Vec<usize> = shades.iter().rev().copied().collect();
+    let high = percentile(&reversed).unwrap_or(0);
+    Ok(high.saturating_sub(low) as u8)
+}

@@ -71,6 +71,12 @@ pub struct PublicUrls {
     pub http: String,
 }
 
+/// A first picture whose luma spans at most this (1st to 99th percentile)
+/// is blank; a source picture spanning more than `SOURCE_NOT_BLANK` has
+/// something on it that a rendition must keep.
+const BLANK_SPREAD: u8 = 2;
+const SOURCE_NOT_BLANK: u8 = 16;
+
 /// A piece of an output being uploaded.
 pub(super) struct UploadChunk<'a> {
     pub output: u32,
@@ -500,6 +506,11 @@ impl Farm {
             )));
         }
         let mut checked = Vec::with_capacity(rungs.len());
+        // Whether the source's first picture has anything on it: a blank
+        // rendition of a picture that is not blank is refused (decoding one
+        // picture of each is cheap enough for every result).
+        let source_spread = transcoder::first_picture_spread(&self.inner.blobs.path(&segment.cid))
+            .unwrap_or(u8::MAX);
         for (i, rung) in rungs.iter().enumerate() {
             let i = i as u32;
             let Some(output) = outputs.iter().find(|o| o.output == i) else {
@@ -525,6 +536,23 @@ impl Farm {
             };
             if let Err(defect) = rendition_defect(segment, rung, &probe) {
                 return Ok(Err(format!("{}: {defect}", rung.name)));
+            }
+            if source_spread > SOURCE_NOT_BLANK {
+                match transcoder::first_picture_spread(&path) {
+                    Ok(spread) if spread <= BLANK_SPREAD => {
+                        return Ok(Err(format!(
+                            "{}: the first picture is blank (one shade), the source's is not",
+                            rung.name
+                        )))
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        return Ok(Err(format!(
+                            "{}: its first picture does not decode: {e}",
+                            rung.name
+                        )))
+                    }
+                }
             }
             let codec = probe.video.map(|v| v.codec).unwrap_or_default();
             let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
@@ -936,24 +964,32 @@ mod tests {
     /// with the ffmpeg CLI and our transcoder.
     fn renditions() -> &'static [Vec<u8>] {
         static MADE: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
-        MADE.get_or_init(|| {
-            let dir = tempfile::tempdir().unwrap();
-            let src = dir.path().join("src.ts");
-            let status = std::process::Command::new("ffmpeg")
-                .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=160x90:r=30"])
-                .args(["-f", "lavfi", "-i", "sine=r=44100", "-t", "1", "-c:v", "libx264"])
-                .args(["-g", "300", "-c:a", "aac", "-f", "mpegts"])
-                .arg(&src)
-                .status()
-                .expect("run ffmpeg");
-            assert!(status.success());
-            let rungs = protocol::ladder::for_source(&settings().live.ladder, 160, 90);
-            let outs: Vec<PathBuf> =
-                (0..rungs.len()).map(|i| dir.path().join(format!("{i}.ts"))).collect();
-            transcoder::transcode_segment(&src, &rungs, &outs, &transcoder::encoders::Libx264)
-                .unwrap();
-            outs.iter().map(|p| std::fs::read(p).unwrap()).collect()
-        })
+        MADE.get_or_init(|| transcoded("testsrc2=s=160x90:r=30"))
+    }
+
+    /// Renditions of one second of black: what a cheat could deliver.
+    fn black_renditions() -> &'static [Vec<u8>] {
+        static MADE: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
+        MADE.get_or_init(|| transcoded("color=c=black:s=160x90:r=30"))
+    }
+
+    /// One second of the lavfi `video` source with a tone, through our ladder.
+    fn transcoded(video: &str) -> Vec<Vec<u8>> {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src.ts");
+        let status = std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i", video])
+            .args(["-f", "lavfi", "-i", "sine=r=44100", "-t", "1", "-c:v", "libx264"])
+            .args(["-g", "300", "-c:a", "aac", "-f", "mpegts"])
+            .arg(&src)
+            .status()
+            .expect("run ffmpeg");
+        assert!(status.success());
+        let rungs = protocol::ladder::for_source(&settings().live.ladder, 160, 90);
+        let outs: Vec<PathBuf> =
+            (0..rungs.len()).map(|i| dir.path().join(format!("{i}.ts"))).collect();
+        transcoder::transcode_segment(&src, &rungs, &outs, &transcoder::encoders::Libx264).unwrap();
+        outs.iter().map(|p| std::fs::read(p).unwrap()).collect()
     }
 
     struct Live {
@@ -1155,6 +1191,18 @@ mod tests {
         assert!(reason.contains("90p"), "{reason}");
         // Nobody left to try: a gap, at once.
         assert_eq!(l.published(), [(0, Some(Published::Gap))]);
+    }
+
+    #[test]
+    fn a_blank_rendition_of_a_picture_that_is_not_blank_is_refused() {
+        let l = live();
+        l.cut(0);
+        let (lease, _) = l.next("a").unwrap();
+        // (These tests' source is not video, which counts as not blank.)
+        let reason = l.deliver("a", lease, black_renditions()).unwrap_err();
+        assert!(reason.contains("90p: the first picture is blank"), "{reason}");
+        let (lease, _) = l.next("b").unwrap();
+        l.deliver("b", lease, renditions()).unwrap();
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //!   of the samples asked for;
 //! - live segments: a watermark, the picture from a quarter-size encode
 //!   scaled back up (a lower rung upscaled), or black frames for the
-//!   segment's first half.
+//!   segment's second half.
 //!
 //! Outputs are re-encoded so they still pass the cheap checks (size,
 //! length, keyframes, audio): only a comparison with another node's work
@@ -89,9 +89,10 @@ impl Tamper {
                 r.width,
                 r.height
             ),
-            // Frame numbers, not times: -copyts keeps the source's clock.
+            // The second half black (an all-black rendition fails the cheap
+            // checks). Frame numbers, not times: -copyts keeps the clock.
             _ => format!(
-                "drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='lt(n,{})'",
+                "drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='gte(n,{})'",
                 (work.duration_ms * 15 / 1000).max(1)
             ),
         };
