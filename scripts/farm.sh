@@ -4,7 +4,8 @@
 # sourced this exits.
 #
 #   start_farm OUT [WORKER ARGS...]   data and logs in OUT/; exports
-#                                     MOSAIC_URL and MOSAIC_TOKEN_FILE
+#                                     MOSAIC_URL and MOSAIC_TOKEN_FILE;
+#                                     FARM_CONFIG=FILE: the orchestrator's config
 
 bin=target/debug
 pids=()
@@ -27,7 +28,9 @@ start_farm() {
   local out=$1
   shift
   echo "==> starting the orchestrator (data in $out/orchestrator, log in $out/orchestrator.log)"
-  "$bin/mosaic-orchestrator" --data-dir "$out/orchestrator" --http 127.0.0.1:0 \
+  local config=()
+  [ -n "${FARM_CONFIG:-}" ] && config=(--config "$FARM_CONFIG")
+  "$bin/mosaic-orchestrator" "${config[@]}" --data-dir "$out/orchestrator" --http 127.0.0.1:0 \
     --p2p /ip4/127.0.0.1/tcp/0 --rtmp 127.0.0.1:0 >"$out/orchestrator.log" 2>&1 &
   pids+=($!)
   for file in p2p.addr http.addr rtmp.addr; do

@@ -360,17 +360,22 @@ impl Farm {
         if self.work_refusal(peer)?.is_some() {
             return Ok(None);
         }
-        // Live segments first (they are on the clock), then checks (they
-        // hold back publication), then new render work.
+        // The live lane is for segments on the clock only. Spot checks, of
+        // renders and of segments alike, are batch work: they go first in
+        // the render lane (they hold back publication and payment), so a
+        // check never keeps a live segment waiting.
         match lane {
-            Lane::Render => match self.next_check(peer, false)? {
-                Some(check) => Ok(Some(check)),
-                None => self.next_render_task(peer),
-            },
-            Lane::Live => match self.next_segment(peer)? {
-                Some(segment) => Ok(Some(segment)),
-                None => self.next_check(peer, true),
-            },
+            Lane::Render => {
+                // Segment checks only from spare capacity: not while live
+                // segments wait for a worker.
+                let encoder = self.inner.caps().get(peer).is_some_and(|c| !c.encoders.is_empty());
+                let spare = encoder && !store::live::segments_waiting(&self.db())?;
+                match self.next_check(peer, spare)? {
+                    Some(check) => Ok(Some(check)),
+                    None => self.next_render_task(peer),
+                }
+            }
+            Lane::Live => self.next_segment(peer),
         }
     }
 

@@ -999,8 +999,12 @@ mod tests {
     }
 
     fn live() -> Live {
+        live_with(settings())
+    }
+
+    fn live_with(settings: FarmSettings) -> Live {
         let dir = tempfile::tempdir().unwrap();
-        let farm = Farm::open(dir.path(), settings()).unwrap();
+        let farm = Farm::open(dir.path(), settings).unwrap();
         let urls = PublicUrls { rtmp: "rtmp://h:1935".into(), http: "http://h:8080".into() };
         let key = farm.add_stream("studio", &urls).unwrap().key;
         let publisher = farm.claim_publisher(&key).unwrap().unwrap();
@@ -1191,6 +1195,38 @@ mod tests {
         assert!(reason.contains("90p"), "{reason}");
         // Nobody left to try: a gap, at once.
         assert_eq!(l.published(), [(0, Some(Published::Gap))]);
+    }
+
+    #[test]
+    fn segment_checks_use_spare_capacity_in_the_render_lane_and_pay_on_a_match() {
+        let mut s = settings();
+        s.verify.policy = proofs::spot_check::SpotCheckPolicy::new(0.0, 20).unwrap();
+        s.verify.video_price = 1e6;
+        let l = live_with(s);
+        l.cut(0);
+        let (lease, _) = l.next("a").unwrap();
+        l.deliver("a", lease, renditions()).unwrap();
+        // Published at once; the check waits while a segment does.
+        assert_eq!(l.published(), [(0, Some(Published::Ok))]);
+        l.cut(1);
+        let render_lane = |peer| l.farm.next_task(peer, Lane::Render).unwrap();
+        assert!(render_lane("b").is_none(), "a check went out while a segment waited");
+        assert!(l.next("b").is_some());
+        // Now b has spare capacity: its render lane gets the check; never
+        // the live lane, and never the node that did the work.
+        assert!(render_lane("a").is_none());
+        let check = render_lane("b").expect("the check");
+        assert!(matches!(&check.work, Work::Transcode(w) if w.sequence == 0));
+        l.deliver("b", check.lease, renditions()).unwrap();
+        let rewards: Vec<String> = l
+            .farm
+            .ledger_entries(1, 100)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.entry.kind == proofs::ledger::EntryKind::Reward)
+            .map(|e| e.entry.peer)
+            .collect();
+        assert_eq!(rewards, ["a", "b"]);
     }
 
     #[test]

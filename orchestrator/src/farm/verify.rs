@@ -283,7 +283,7 @@ impl Farm {
 
     // ------------------------------------------------------------ checks
 
-    /// The next spot check `peer` may do in its render or live lane.
+    /// The next spot check `peer` may do (of segments too if `segments`).
     pub(super) fn next_check(
         &self,
         peer: &str,

@@ -442,6 +442,15 @@ pub fn next_queued_segment(conn: &Connection, peer: &str) -> Result<Option<Segme
     Ok(id.map(SegmentId))
 }
 
+/// Whether any segment waits for a worker.
+pub fn segments_waiting(conn: &Connection) -> Result<bool, StoreError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM segments WHERE state = 'queued')",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
 /// Hands a segment to `peer` under a new lease ending at `expires` (unix ms).
 pub fn lease_segment(
     conn: &Connection,

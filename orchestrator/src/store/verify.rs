@@ -386,15 +386,15 @@ pub fn cancel_job_checks(conn: &Connection, job: protocol::JobId) -> Result<(), 
     Ok(())
 }
 
-/// The oldest queued check of render tasks (`segments` false) or live
-/// segments that `peer` may do: it has delivered no result for its subject
-/// and is not a proven cheater.
+/// The oldest queued check that `peer` may do: it has delivered no result
+/// for its subject nor held a lease for this check before; checks of live
+/// segments only when `segments` (the node has an encoder).
 pub fn next_queued_check(
     conn: &Connection,
     peer: &str,
     segments: bool,
 ) -> Result<Option<CheckRow>, StoreError> {
-    let kind = if segments { "c.segment IS NOT NULL" } else { "c.task IS NOT NULL" };
+    let kind = if segments { "1" } else { "c.task IS NOT NULL" };
     let sql = format!(
         "SELECT {} FROM checks c WHERE c.state = 'queued' AND {kind}
          AND NOT EXISTS (SELECT 1 FROM results r WHERE r.worker = ?1
