@@ -701,7 +701,7 @@ impl Farm {
             let mut db = self.db();
             let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
             self.pay(&tx, &this, now)?;
-            self.publish(&tx, &this, now)?;
+            self.publish(&tx, &this)?;
             for (other, agrees) in others {
                 if agrees {
                     self.pay(&tx, other, now)?;
@@ -731,7 +731,7 @@ impl Farm {
                 Verdict::Match => {
                     self.pay(&tx, &first, now)?;
                     self.pay(&tx, &this, now)?;
-                    self.publish(&tx, &first, now)?;
+                    self.publish(&tx, &first)?;
                 }
                 Verdict::Mismatch(detail) | Verdict::Inconclusive(detail) => {
                     vstore::insert_check(&tx, &first, 2, now)?;
@@ -762,14 +762,14 @@ impl Farm {
             (true, false) => {
                 self.pay(&tx, &first, now)?;
                 self.pay(&tx, &this, now)?;
-                self.publish(&tx, &first, now)?;
+                self.publish(&tx, &first)?;
                 slashed = Some((second.clone(), with_second.clone()));
                 "the first result stands"
             }
             (false, true) => {
                 self.pay(&tx, &second, now)?;
                 self.pay(&tx, &this, now)?;
-                self.publish(&tx, &second, now)?;
+                self.publish(&tx, &second)?;
                 slashed = Some((first.clone(), with_first.clone()));
                 "the first result was wrong"
             }
@@ -778,14 +778,14 @@ impl Farm {
                 for r in [&first, &second, &this] {
                     self.pay(&tx, r, now)?;
                 }
-                self.publish(&tx, &first, now)?;
+                self.publish(&tx, &first)?;
                 "all three agree within tolerance"
             }
             (false, false) => {
                 for r in [&first, &second, &this] {
                     vstore::move_result(&tx, r.id, ResultState::Pending, ResultState::Void)?;
                 }
-                self.fail_subject(&tx, &first, "three nodes' results disagree", now)?;
+                self.fail_subject(&tx, &first, "three nodes' results disagree")?;
                 "three results disagree; none stands"
             }
         };
@@ -856,7 +856,7 @@ impl Farm {
     /// Makes `r`'s outputs the published ones: render frames become done
     /// with its content; a segment's renditions become its (a clawback when
     /// they were another node's).
-    fn publish(&self, tx: &Connection, r: &ResultRow, _now: i64) -> Result<(), FarmError> {
+    fn publish(&self, tx: &Connection, r: &ResultRow) -> Result<(), FarmError> {
         match r.subject {
             Subject::Task(id) => {
                 let task = store::task(tx, id)?.ok_or_else(|| corrupt("task", id))?;
@@ -892,13 +892,7 @@ impl Farm {
 
     /// Nobody's result stands: render frames fail; a live segment keeps
     /// what it has (there is nothing better to show).
-    fn fail_subject(
-        &self,
-        tx: &Connection,
-        r: &ResultRow,
-        reason: &str,
-        _now: i64,
-    ) -> Result<(), FarmError> {
+    fn fail_subject(&self, tx: &Connection, r: &ResultRow, reason: &str) -> Result<(), FarmError> {
         if let Subject::Task(id) = r.subject {
             let task = store::task(tx, id)?.ok_or_else(|| corrupt("task", id))?;
             for (frame, _) in &r.outputs {
