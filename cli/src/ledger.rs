@@ -10,15 +10,13 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use proofs::ledger::{SignedTreeHead, StoredEntry};
+use proofs::ledger::{credits, SignedTreeHead, StoredEntry};
 use proofs::merkle;
 use protocol::api::{LedgerProof, LedgerSummary, StakeRequest};
 
 use crate::client::Client;
 use crate::output::{print_json, short_peer, Align, Table};
 
-/// Micro-credits in a credit.
-const MICROS: f64 = 1_000_000.0;
 /// Entries fetched per request (the orchestrator's page size).
 const PAGE: u64 = 10_000;
 
@@ -83,13 +81,7 @@ pub fn parse_credits(text: &str) -> Result<i64> {
     if !value.is_finite() || value <= 0.0 || value > 1e12 {
         bail!("the amount must be above 0 and at most 10^12 credits, not {text}");
     }
-    Ok((value * MICROS).round() as i64)
-}
-
-/// Micro-credits for a person: "12.5".
-pub fn credits(m: i64) -> String {
-    let s = format!("{:.6}", m as f64 / MICROS);
-    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    Ok(proofs::ledger::micros(value))
 }
 
 fn summary(client: &Client, json: bool) -> Result<()> {

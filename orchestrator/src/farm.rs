@@ -39,7 +39,8 @@ use crate::config::Config;
 use crate::store::{self, JobRow, LeaseOf, StoreError, TaskRow, TaskState};
 
 pub use live::{LiveSettings, PublicUrls, PublishRefusal, Publisher};
-pub use verify::{micros, TreeSigner, VerifySettings};
+pub use proofs::ledger::micros;
+pub use verify::{TreeSigner, VerifySettings};
 
 /// The longest failure reason kept from a worker.
 const MAX_REASON_CHARS: usize = 2000;
@@ -153,6 +154,9 @@ struct Inner {
     videos: Mutex<mpsc::Sender<JobId>>,
     /// Added to the wall clock; tests move time forward with it.
     clock_skew_ms: std::sync::atomic::AtomicI64,
+    /// The ledger's Merkle tree as far as it was last signed, so a new
+    /// tree head hashes only the entries added since.
+    ledger_tree: Mutex<proofs::merkle::CompactRange>,
 }
 
 fn unix_ms() -> i64 {
@@ -191,6 +195,7 @@ impl Farm {
             publishers: Mutex::new(HashMap::new()),
             videos: Mutex::new(tx),
             clock_skew_ms: Default::default(),
+            ledger_tree: Default::default(),
         });
         let weak = Arc::downgrade(&inner);
         std::thread::Builder::new()
@@ -319,20 +324,38 @@ impl Farm {
         &self,
         which: impl FnOnce(&Connection) -> Result<Vec<TaskRow>, StoreError>,
     ) -> Result<usize, FarmError> {
+        self.requeue_rows(
+            which,
+            |t| t.lease,
+            |conn, task, now| {
+                store::end_lease(conn, task.id, TaskState::Queued, now)?;
+                store::set_task_frames(conn, task.id, FrameState::Queued, None, None)
+            },
+        )
+    }
+
+    /// Puts back in the queue, in one transaction and without counting a
+    /// failure, the leased rows (tasks, segments, checks) `which` picks,
+    /// then drops what their leases had staged. Returns how many.
+    fn requeue_rows<T>(
+        &self,
+        which: impl FnOnce(&Connection) -> Result<Vec<T>, StoreError>,
+        lease: impl Fn(&T) -> Option<LeaseId>,
+        end: impl Fn(&Connection, &T, i64) -> Result<(), StoreError>,
+    ) -> Result<usize, FarmError> {
         let now = self.now_ms();
         let mut db = self.db();
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let tasks = which(&tx)?;
-        for task in &tasks {
-            store::end_lease(&tx, task.id, TaskState::Queued, now)?;
-            store::set_task_frames(&tx, task.id, FrameState::Queued, None, None)?;
+        let rows = which(&tx)?;
+        for row in &rows {
+            end(&tx, row, now)?;
         }
         tx.commit()?;
         drop(db);
-        for lease in tasks.iter().filter_map(|t| t.lease) {
+        for lease in rows.iter().filter_map(lease) {
             self.inner.blobs.discard_staged(lease);
         }
-        Ok(tasks.len())
+        Ok(rows.len())
     }
 
     pub fn workers(&self) -> Result<Vec<WorkerInfo>, FarmError> {

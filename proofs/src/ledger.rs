@@ -19,6 +19,20 @@ use crate::merkle::{self, CompactRange};
 /// Amounts are integer micro-credits (1 credit = 1_000_000).
 pub type Micros = i64;
 
+/// Micro-credits in a credit.
+pub const MICROS_PER_CREDIT: f64 = 1_000_000.0;
+
+/// Credits as micro-credits, rounded.
+pub fn micros(credits: f64) -> Micros {
+    (credits * MICROS_PER_CREDIT).round() as Micros
+}
+
+/// Micro-credits as a person reads credits: "12.5", "100", "0.000001".
+pub fn credits(m: Micros) -> String {
+    let s = format!("{:.6}", m as f64 / MICROS_PER_CREDIT);
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
 /// What comes before every entry's canonical bytes, so they never read as anything else.
 const ENTRY_DOMAIN: &[u8] = b"mosaic-ledger-entry-v1";
 /// What comes before a tree head's signed bytes.

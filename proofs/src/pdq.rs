@@ -700,7 +700,7 @@ mod tests {
     /// Not a check: prints how long a 720p frame takes. Run with
     /// `cargo test --release -p mosaic-proofs pdq_720p -- --ignored --nocapture`.
     #[test]
-    #[ignore]
+    #[ignore = "prints a timing, checks nothing: run it by hand with --release"]
     fn pdq_720p_frame_timing() {
         let (w, h) = (1280, 720);
         let luma = picture(w, h);

@@ -603,19 +603,11 @@ impl Farm {
         &self,
         which: impl FnOnce(&Connection) -> Result<Vec<SegmentRow>, crate::store::StoreError>,
     ) -> Result<usize, FarmError> {
-        let now = self.now_ms();
-        let mut db = self.db();
-        let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let segments = which(&tx)?;
-        for s in &segments {
-            store::end_segment_lease(&tx, s.id, SegmentState::Queued, now)?;
-        }
-        tx.commit()?;
-        drop(db);
-        for lease in segments.iter().filter_map(|s| s.lease) {
-            self.inner.blobs.discard_staged(lease);
-        }
-        Ok(segments.len())
+        self.requeue_rows(
+            which,
+            |s| s.lease,
+            |conn, s, now| store::end_segment_lease(conn, s.id, SegmentState::Queued, now),
+        )
     }
 
     /// Once a second: segments past their deadline go to another worker

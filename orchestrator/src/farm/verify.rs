@@ -24,7 +24,7 @@
 use std::path::PathBuf;
 
 use proofs::fingerprint::{self, Verdict};
-use proofs::ledger::{EntryKind, Micros, SignedTreeHead, StoredEntry, TreeHead};
+use proofs::ledger::{credits, micros, EntryKind, Micros, SignedTreeHead, StoredEntry, TreeHead};
 use proofs::spot_check::{self, SpotCheckPolicy};
 use protocol::api::{FrameState, JobState, LedgerSummary, NodeAccount};
 use protocol::wire::{RenderWork, TaskAssignment, TaskOutput, Work};
@@ -60,9 +60,6 @@ impl std::fmt::Debug for TreeSigner {
     }
 }
 
-/// Micro-credits in a credit.
-pub const MICROS: f64 = 1_000_000.0;
-
 /// The verification and payment knobs, from the config file.
 #[derive(Clone, Debug)]
 pub struct VerifySettings {
@@ -91,11 +88,6 @@ impl Default for VerifySettings {
             signer: TreeSigner::random(),
         }
     }
-}
-
-/// Credits as micro-credits, rounded.
-pub fn micros(credits: f64) -> Micros {
-    (credits * MICROS).round() as Micros
 }
 
 /// A result as the farm hands it to verification: the lease it came under
@@ -554,19 +546,11 @@ impl Farm {
         &self,
         which: impl FnOnce(&Connection) -> Result<Vec<CheckRow>, crate::store::StoreError>,
     ) -> Result<usize, FarmError> {
-        let now = self.now_ms();
-        let mut db = self.db();
-        let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let checks = which(&tx)?;
-        for c in &checks {
-            vstore::end_check_lease(&tx, c.id, "queued", None, now)?;
-        }
-        tx.commit()?;
-        drop(db);
-        for lease in checks.iter().filter_map(|c| c.lease) {
-            self.inner.blobs.discard_staged(lease);
-        }
-        Ok(checks.len())
+        self.requeue_rows(
+            which,
+            |c| c.lease,
+            |conn, c, now| vstore::end_check_lease(conn, c.id, "queued", None, now),
+        )
     }
 
     // ------------------------------------------------------------ comparison
@@ -995,12 +979,15 @@ impl Farm {
         if size == 0 || lstore::latest_head(&db)?.is_some_and(|h| h.head.size >= size) {
             return Ok(());
         }
-        let leaves = lstore::leaf_hashes(&db, size)?;
-        let head = TreeHead {
-            size,
-            root: hex::encode(proofs::merkle::root(&leaves)),
-            at_ms: self.now_ms(),
-        };
+        let mut tree = self.inner.ledger_tree.lock().unwrap_or_else(|e| e.into_inner());
+        if tree.size() > size {
+            // Only an edit behind our back shrinks the ledger: start over.
+            *tree = Default::default();
+        }
+        for entry in lstore::entries(&db, tree.size() + 1, size)? {
+            tree.push(entry.entry.leaf_hash());
+        }
+        let head = TreeHead { size, root: hex::encode(tree.root()), at_ms: self.now_ms() };
         let sth = SignedTreeHead::sign(head, &self.verify_settings().signer.0);
         lstore::insert_head(&db, &sth)?;
         Ok(())
@@ -1102,12 +1089,6 @@ impl Farm {
             .map_err(|e| FarmError::Invalid(e.to_string()))?;
         Ok(proof.iter().map(hex::encode).collect())
     }
-}
-
-/// Credits for a person: "12.5".
-pub fn credits(m: Micros) -> String {
-    let s = format!("{:.6}", m as f64 / MICROS);
-    s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 fn label(what: &str, v: Verdict) -> Verdict {
