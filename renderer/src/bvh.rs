@@ -161,6 +161,40 @@ impl Bvh {
         self.nodes.first().map(|n| (Vec3::from(n.min), Vec3::from(n.max)))
     }
 
+    /// The nodes as the GPU reads them: min, left-or-first, max, count (the
+    /// in-memory layout, 32 bytes).
+    pub(crate) fn gpu_nodes(&self) -> Vec<[u32; 8]> {
+        self.nodes
+            .iter()
+            .map(|n| {
+                let b = |f: f32| f.to_bits();
+                [
+                    b(n.min[0]),
+                    b(n.min[1]),
+                    b(n.min[2]),
+                    n.left_or_first,
+                    b(n.max[0]),
+                    b(n.max[1]),
+                    b(n.max[2]),
+                    n.count,
+                ]
+            })
+            .collect()
+    }
+
+    /// Per triangle in leaf order: v0, e1, e2 (w unused).
+    pub(crate) fn gpu_triangles(&self) -> Vec<[f32; 4]> {
+        self.triangles
+            .iter()
+            .flat_map(|t| [t.v0, t.e1, t.e2].map(|v| v.extend(0.0).to_array()))
+            .collect()
+    }
+
+    /// The scene index of each triangle in leaf order.
+    pub(crate) fn ids(&self) -> &[u32] {
+        &self.ids
+    }
+
     /// Number of nodes, for diagnostics.
     pub fn node_count(&self) -> usize {
         self.nodes.len()

@@ -42,6 +42,12 @@ impl PerspectiveCamera {
         }
     }
 
+    /// Origin, one pixel right, one pixel down and the direction through the
+    /// top-left corner: what the GPU backends build the same rays from.
+    pub fn basis(&self) -> (glam::Vec3, glam::Vec3, glam::Vec3, glam::Vec3) {
+        (self.origin.into(), self.pixel_right.into(), self.pixel_down.into(), self.top_left.into())
+    }
+
     /// The ray through pixel (`x`, `y`) (row 0 at the top) at the offset
     /// `jitter` in [0, 1)^2 inside the pixel.
     #[inline]

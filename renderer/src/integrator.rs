@@ -402,6 +402,7 @@ mod tests {
             lights: vec![],
             camera: camera_at_z(3.8),
             sky: crate::scene::DEFAULT_SKY,
+            meshes: Vec::new(),
         }
     }
 
@@ -465,6 +466,7 @@ mod tests {
             lights: vec![],
             camera: camera_at_z(4.0),
             sky: Vec3::ONE,
+            meshes: Vec::new(),
         };
         let img = render(&scene, &small(16));
         assert!(!img.has_non_finite());
@@ -494,6 +496,7 @@ mod tests {
             lights: vec![],
             camera: camera_at_z(0.0),
             sky,
+            meshes: Vec::new(),
         };
         let img = render(&scene, &small(2));
         assert!(img.pixels.iter().all(|p| *p == sky));

@@ -9,6 +9,7 @@
 //! It never touches the network. A frame is a pure function of (scene,
 //! settings, frame number): the same inputs give the same bytes.
 
+pub mod backend;
 pub mod bvh;
 pub mod camera;
 pub mod gltf_scene;
@@ -19,7 +20,9 @@ pub mod material;
 pub mod sampler;
 pub mod scene;
 pub mod texture;
+pub mod vulkan;
 
+pub use backend::{Backend, RenderError};
 pub use gltf_scene::{pack_scene_file, Limits, SceneAsset, SceneError, SceneSummary};
 pub use image::Image;
 pub use integrator::{render, RenderOptions};

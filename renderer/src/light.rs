@@ -344,6 +344,54 @@ impl LightSet {
     pub fn sky(&self) -> Vec3 {
         self.sky
     }
+
+    /// The lights as the GPU backends read them (shaders/common.glsl's
+    /// `Light`: four vec4s, the kind's bits in the first w).
+    pub(crate) fn gpu(&self) -> GpuLights {
+        let kind = |k: u32| f32::from_bits(k);
+        let v = |v: Vec3A, w: f32| [v.x, v.y, v.z, w];
+        let c = |v: Vec3, w: f32| [v.x, v.y, v.z, w];
+        let records = self
+            .lights
+            .iter()
+            .map(|light| match light {
+                Light::Triangle { triangle, p0, e1, e2, normal, area } => [
+                    v(*p0, kind(0)),
+                    v(*e1, *area),
+                    v(*e2, f32::from_bits(*triangle)),
+                    v(*normal, 0.0),
+                ],
+                Light::Point { position, intensity, range } => {
+                    [v(*position, kind(1)), c(*intensity, range.unwrap_or(0.0)), [0.0; 4], [0.0; 4]]
+                }
+                Light::Spot { position, direction, cos_outer, cone_scale, intensity, range } => [
+                    v(*position, kind(2)),
+                    c(*intensity, range.unwrap_or(0.0)),
+                    v(*direction, *cos_outer),
+                    [*cone_scale, 0.0, 0.0, 0.0],
+                ],
+                Light::Directional { towards_light, irradiance } => {
+                    [v(*towards_light, kind(3)), c(*irradiance, 0.0), [0.0; 4], [0.0; 4]]
+                }
+                Light::Sky { radiance } => [c(*radiance, kind(4)), [0.0; 4], [0.0; 4], [0.0; 4]],
+            })
+            .collect();
+        GpuLights {
+            records,
+            pmf_cdf: self.pmf.iter().zip(&self.cdf).map(|(&p, &c)| [p, c]).collect(),
+            triangle_light: self.triangle_light.clone(),
+            sky_pmf: self.sky_pmf,
+        }
+    }
+}
+
+/// [`LightSet`] flattened for the GPU backends.
+pub(crate) struct GpuLights {
+    pub records: Vec<[[f32; 4]; 4]>,
+    pub pmf_cdf: Vec<[f32; 2]>,
+    /// Empty when no triangle emits.
+    pub triangle_light: Vec<u32>,
+    pub sky_pmf: f32,
 }
 
 #[cfg(test)]
@@ -364,6 +412,7 @@ mod tests {
             lights,
             camera: Camera { name: None, to_world: Mat4::IDENTITY, yfov: 1.0 },
             sky,
+            meshes: Vec::new(),
         }
     }
 

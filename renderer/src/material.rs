@@ -250,6 +250,11 @@ fn dielectric_albedo_table() -> &'static [[f32; ALBEDO_COS]; ALBEDO_ROUGHNESS] {
     })
 }
 
+/// [`dielectric_albedo_table`] row by row, for the GPU backends.
+pub(crate) fn dielectric_albedo_flat() -> Vec<f32> {
+    dielectric_albedo_table().iter().flatten().copied().collect()
+}
+
 /// Bilinear lookup of [`dielectric_albedo_table`].
 fn dielectric_specular_albedo(cos: f32, roughness: f32) -> f32 {
     let table = dielectric_albedo_table();

@@ -135,6 +135,10 @@ pub struct Scene {
     pub camera: Camera,
     /// Uniform sky radiance, linear RGB, seen by rays that leave the scene.
     pub sky: Vec3,
+    /// The triangles of each placed mesh, consecutive ranges of
+    /// `triangles`: the ray-tracing backend builds one acceleration
+    /// structure per range. Empty means one mesh of every triangle.
+    pub meshes: Vec<std::ops::Range<u32>>,
 }
 
 /// The sky used when a scene does not say: a dim neutral grey, so scenes lit

@@ -29,7 +29,7 @@ pub fn srgb_to_linear(c: f32) -> f32 {
     }
 }
 
-fn srgb_table() -> &'static [f32; 256] {
+pub(crate) fn srgb_table() -> &'static [f32; 256] {
     static TABLE: OnceLock<[f32; 256]> = OnceLock::new();
     TABLE.get_or_init(|| std::array::from_fn(|i| srgb_to_linear(i as f32 / 255.0)))
 }

@@ -263,10 +263,16 @@ impl SceneAsset {
 
         let mut triangles = Vec::with_capacity(self.summary.triangles as usize);
         let mut lights = Vec::new();
+        let mut meshes = Vec::new();
         for (slot, &(node, _)) in self.order.iter().enumerate() {
             let m = world[slot];
             if let Some(Some(mesh)) = self.node_mesh[node].map(|i| &self.meshes[i]) {
-                if !mesh.emit(m, &self.needs_tangents, &mut triangles) {
+                let first = triangles.len() as u32;
+                let emitted = mesh.emit(m, &self.needs_tangents, &mut triangles);
+                if triangles.len() as u32 > first {
+                    meshes.push(first..triangles.len() as u32);
+                }
+                if !emitted {
                     return Err(SceneError::Transform {
                         node,
                         problem: format!("it places vertices at infinity at time {time_seconds}s"),
@@ -284,6 +290,7 @@ impl SceneAsset {
             lights,
             camera: Camera { name: Some(selected.name.clone()), to_world, yfov },
             sky: self.sky,
+            meshes,
         })
     }
 
