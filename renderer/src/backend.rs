@@ -59,6 +59,12 @@ pub trait Backend: Send + Sync {
     /// device and driver. Two results with the same engine must be the same
     /// bytes; results of different engines are compared by fingerprint.
     fn engine(&self) -> String;
+    /// Whether it runs on a processor emulating a GPU (Mesa's lavapipe): it
+    /// works, and runs Vulkan jobs on machines without a GPU, but is no
+    /// faster than the CPU backend, so a worker prefers the CPU one.
+    fn is_emulated(&self) -> bool {
+        false
+    }
     /// Renders one frame: linear radiance, NaN-free samples averaged.
     fn render(
         &self,
@@ -120,11 +126,19 @@ pub struct Probe {
     pub result: Result<Arc<dyn Backend>, String>,
 }
 
-/// Tries every backend, in [`NAMES`] order. The CPU one always works; the
+/// Tries every backend, fastest first: Vulkan on a GPU, then the CPU, then
+/// Vulkan emulated on the CPU (lavapipe). The CPU one always works; the
 /// Vulkan ones need a loader, a device and their extensions.
 pub fn probe(pool: Arc<rayon::ThreadPool>) -> Vec<Probe> {
     let mut probes = crate::vulkan::probe();
     probes.push(Probe { name: "cpu", result: Ok(Arc::new(CpuBackend::new(pool))) });
+    // Stable: among equals, NAMES order.
+    probes.sort_by_key(|p| match &p.result {
+        Ok(b) if b.is_emulated() => 2,
+        Ok(b) if b.name() == "cpu" => 1,
+        Ok(_) => 0,
+        Err(_) => 3,
+    });
     probes
 }
 

@@ -16,10 +16,14 @@ pub struct SceneAccel {
     structures: Vec<vk::AccelerationStructureKHR>,
     pub tlas: vk::AccelerationStructureKHR,
     _buffers: Vec<Buffer>,
+    failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Drop for SceneAccel {
     fn drop(&mut self) {
+        if self.failed.load(std::sync::atomic::Ordering::SeqCst) {
+            return; // the GPU may still use them
+        }
         unsafe {
             for &s in &self.structures {
                 self.accel.destroy_acceleration_structure(s, None);
@@ -120,6 +124,7 @@ pub fn build(
         structures: Vec::new(),
         tlas: vk::AccelerationStructureKHR::null(),
         _buffers: Vec::new(),
+        failed: gpu.failed.clone(),
     };
     for (s, &offset) in sizes.iter().zip(&storage_offsets) {
         let info = vk::AccelerationStructureCreateInfoKHR::default()

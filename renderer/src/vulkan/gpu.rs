@@ -4,6 +4,8 @@
 //! hanging the worker.
 
 use std::ffi::CStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ash::{khr, vk};
@@ -50,9 +52,17 @@ pub struct Gpu {
     pub name: String,
     /// Driver name and version, e.g. "llvmpipe Mesa 25.0.7".
     pub driver: String,
+    /// A CPU posing as a GPU (lavapipe).
+    pub emulated: bool,
     pub accel: Option<khr::acceleration_structure::Device>,
     pub rt: Option<khr::ray_tracing_pipeline::Device>,
     pub rt_limits: RtLimits,
+    /// The largest storage buffer a shader may bind.
+    pub max_storage_buffer: u64,
+    /// Set when the device was lost or work did not finish in time: from
+    /// then on nothing is freed (the GPU may still be using it) and the
+    /// backend refuses work.
+    pub failed: Arc<AtomicBool>,
 }
 
 // The handles are used from one thread at a time (the backend holds the
@@ -143,6 +153,7 @@ impl Gpu {
         }
         let physical = best.physical;
         let name = best.name.clone();
+        let emulated = best.kind == vk::PhysicalDeviceType::CPU;
 
         let families = unsafe { instance.get_physical_device_queue_family_properties(physical) };
         let family = families
@@ -200,6 +211,11 @@ impl Gpu {
                 .max(1),
         };
         let memory = unsafe { instance.get_physical_device_memory_properties(physical) };
+        let max_storage_buffer = u64::from(
+            unsafe { instance.get_physical_device_properties(physical) }
+                .limits
+                .max_storage_buffer_range,
+        );
         let queue = unsafe { device.get_device_queue(family, 0) };
         let pool = unsafe {
             device.create_command_pool(
@@ -227,9 +243,12 @@ impl Gpu {
             memory,
             name,
             driver,
+            emulated,
             accel,
             rt,
             rt_limits,
+            max_storage_buffer,
+            failed: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -319,8 +338,15 @@ impl Gpu {
                 return Err(GpuError::Vulkan { what: "out of GPU memory for a buffer", result: e });
             }
         };
-        let mut out =
-            Buffer { device: device.clone(), buffer, memory, size, address: 0, mapped: None };
+        let mut out = Buffer {
+            device: device.clone(),
+            buffer,
+            memory,
+            size,
+            address: 0,
+            mapped: None,
+            failed: self.failed.clone(),
+        };
         unsafe { device.bind_buffer_memory(buffer, memory, 0) }
             .map_err(GpuError::vk("cannot bind buffer memory"))?;
         if addressable {
@@ -394,11 +420,15 @@ impl Gpu {
             device
                 .queue_submit(self.queue, &[submit], fence)
                 .map_err(GpuError::vk("cannot submit work to the GPU"))?;
-            match device.wait_for_fences(&[fence], true, timeout.as_nanos() as u64) {
+            let waited = device.wait_for_fences(&[fence], true, timeout.as_nanos() as u64);
+            if waited.is_err() {
+                self.failed.store(true, Ordering::SeqCst);
+            }
+            match waited {
                 Ok(()) => Ok(()),
                 Err(vk::Result::TIMEOUT) => Err(GpuError::Other(format!(
-                    "the GPU did not finish its work within {} s",
-                    timeout.as_secs()
+                    "the GPU did not finish its work within {:.1} s",
+                    timeout.as_secs_f64()
                 ))),
                 Err(e) => Err(GpuError::Vulkan { what: "the GPU failed its work", result: e }),
             }
@@ -426,6 +456,11 @@ impl Gpu {
 
 impl Drop for Gpu {
     fn drop(&mut self) {
+        if self.failed.load(Ordering::SeqCst) {
+            // The GPU may still be running the work that timed out; waiting
+            // for it could hang. Leak the device rather than free under it.
+            return;
+        }
         unsafe {
             let _ = self.device.device_wait_idle();
             self.device.destroy_command_pool(self.pool, None);
@@ -449,6 +484,7 @@ pub struct Buffer {
     /// Its device address (0 unless created SHADER_DEVICE_ADDRESS).
     pub address: u64,
     mapped: Option<*mut u8>,
+    failed: Arc<AtomicBool>,
 }
 
 impl Buffer {
@@ -472,6 +508,9 @@ impl Buffer {
 
 impl Drop for Buffer {
     fn drop(&mut self) {
+        if self.failed.load(Ordering::SeqCst) {
+            return;
+        }
         unsafe {
             if self.mapped.is_some() {
                 self.device.unmap_memory(self.memory);

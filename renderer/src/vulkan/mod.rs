@@ -31,8 +31,16 @@ use gpu::{Gpu, GpuError, Needs};
 use pipeline::Pipeline;
 use scene_data::SceneData;
 
-/// How long one pass may run before the GPU is declared hung.
+/// How long one pass may run before the GPU is declared hung
+/// (MOSAIC_GPU_TIMEOUT_MS overrides it, for tests of that path).
 const PASS_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn pass_timeout() -> Duration {
+    std::env::var("MOSAIC_GPU_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(PASS_TIMEOUT, Duration::from_millis)
+}
 /// What a pass should take: short enough for a desktop GPU's watchdog and
 /// for progress, long enough that submission costs nothing.
 const PASS_TARGET: Duration = Duration::from_millis(250);
@@ -55,6 +63,7 @@ pub struct VulkanBackend {
     needs: Needs,
     device: String,
     engine: String,
+    emulated: bool,
     /// One frame at a time per backend.
     state: Mutex<State>,
 }
@@ -70,7 +79,15 @@ impl VulkanBackend {
     fn new(name: &'static str, needs: Needs, gpu: Gpu) -> Self {
         let device = gpu.name.clone();
         let engine = format!("{name} {} ({})", gpu.name, gpu.driver);
-        Self { name, needs, device, engine, state: Mutex::new(State { pipeline: None, gpu }) }
+        let emulated = gpu.emulated;
+        Self {
+            name,
+            needs,
+            device,
+            engine,
+            emulated,
+            state: Mutex::new(State { pipeline: None, gpu }),
+        }
     }
 
     fn device_error(&self, e: GpuError) -> RenderError {
@@ -91,6 +108,10 @@ impl Backend for VulkanBackend {
         self.engine.clone()
     }
 
+    fn is_emulated(&self) -> bool {
+        self.emulated
+    }
+
     fn render(
         &self,
         scene: &Scene,
@@ -102,6 +123,26 @@ impl Backend for VulkanBackend {
             message: "an earlier render on this device panicked".into(),
         })?;
         let State { pipeline, gpu } = &mut *state;
+        if gpu.failed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(RenderError::Device {
+                backend: self.name,
+                message: format!("{} failed earlier and is not used again", gpu.name),
+            });
+        }
+        let accum_bytes = u64::from(opts.width) * u64::from(opts.height) * 16;
+        if accum_bytes > gpu.max_storage_buffer {
+            return Err(RenderError::Unsupported {
+                backend: self.name,
+                message: format!(
+                    "{}x{} needs a {} MiB image buffer; {} binds at most {} MiB",
+                    opts.width,
+                    opts.height,
+                    accum_bytes >> 20,
+                    gpu.name,
+                    gpu.max_storage_buffer >> 20
+                ),
+            });
+        }
         if pipeline.is_none() {
             let started = Instant::now();
             *pipeline = Some(Pipeline::new(gpu, self.needs).map_err(|e| self.device_error(e))?);
@@ -128,6 +169,7 @@ fn render(
         return Ok(Image::new(width, height));
     }
     let started = Instant::now();
+    let timeout = pass_timeout();
     let data = SceneData::new(scene, opts, pipeline.needs == Needs::Compute);
     let storage = vk::BufferUsageFlags::STORAGE_BUFFER;
     let mut buffers = Vec::new();
@@ -137,7 +179,7 @@ fn render(
     let pixels = u64::from(width) * u64::from(height);
     let accum = gpu.buffer(pixels * 16, storage | vk::BufferUsageFlags::TRANSFER_SRC, false)?;
     let accel = match pipeline.needs {
-        Needs::RayTracing => Some(accel::build(gpu, &data.positions, &data.meshes, PASS_TIMEOUT)?),
+        Needs::RayTracing => Some(accel::build(gpu, &data.positions, &data.meshes, timeout)?),
         Needs::Compute => None,
     };
     let uploaded = started.elapsed();
@@ -161,7 +203,7 @@ fn render(
         )
     }
     .map_err(GpuError::vk("cannot create a descriptor pool"))?;
-    let pool = DescriptorPool { device: device.clone(), pool };
+    let pool = DescriptorPool { device: device.clone(), pool, failed: gpu.failed.clone() };
     let layouts = [pipeline.set_layout];
     let set = unsafe {
         device.allocate_descriptor_sets(
@@ -217,7 +259,7 @@ fn render(
         let mut push = [0u8; pipeline::PUSH_SIZE as usize];
         push[..4].copy_from_slice(&first.to_le_bytes());
         push[4..].copy_from_slice(&end.to_le_bytes());
-        gpu.run(PASS_TIMEOUT, |cmd| unsafe {
+        gpu.run(timeout, |cmd| unsafe {
             // Earlier submissions' writes (uploads, builds, the last pass)
             // become visible to this one.
             let barrier = vk::MemoryBarrier::default()
@@ -258,7 +300,7 @@ fn render(
 
     // Read back and average.
     let readback = gpu.buffer(accum.size, vk::BufferUsageFlags::TRANSFER_DST, true)?;
-    gpu.run(PASS_TIMEOUT, |cmd| unsafe {
+    gpu.run(timeout, |cmd| unsafe {
         let barrier = vk::MemoryBarrier::default()
             .src_access_mask(vk::AccessFlags::SHADER_WRITE)
             .dst_access_mask(vk::AccessFlags::TRANSFER_READ);
@@ -300,10 +342,14 @@ fn render(
 struct DescriptorPool {
     device: ash::Device,
     pool: vk::DescriptorPool,
+    failed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Drop for DescriptorPool {
     fn drop(&mut self) {
+        if self.failed.load(std::sync::atomic::Ordering::SeqCst) {
+            return; // the GPU may still use the set
+        }
         unsafe { self.device.destroy_descriptor_pool(self.pool, None) };
     }
 }

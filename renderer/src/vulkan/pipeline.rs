@@ -25,6 +25,7 @@ pub struct Pipeline {
     /// Ray tracing: the shader binding table and its regions.
     pub sbt: Option<Sbt>,
     device: ash::Device,
+    failed: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 pub struct Sbt {
@@ -36,6 +37,9 @@ pub struct Sbt {
 
 impl Drop for Pipeline {
     fn drop(&mut self) {
+        if self.failed.load(std::sync::atomic::Ordering::SeqCst) {
+            return; // the GPU may still run it
+        }
         unsafe {
             self.device.destroy_pipeline(self.pipeline, None);
             self.device.destroy_pipeline_layout(self.layout, None);
@@ -128,6 +132,7 @@ impl Pipeline {
             pipeline: vk::Pipeline::null(),
             sbt: None,
             device: device.clone(),
+            failed: gpu.failed.clone(),
         };
         match needs {
             Needs::Compute => out.pipeline = compute_pipeline(gpu, layout)?,
