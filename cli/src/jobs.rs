@@ -84,6 +84,7 @@ pub fn describe(detail: &JobDetail, now: i64) -> String {
             detail.chunk
         ),
     );
+    line("backend", s.backend.clone().unwrap_or_else(|| "any (the farm picks)".to_owned()));
     line("priority", job.priority.to_string());
     line("scene", detail.scene.to_string());
     let mut when = format!("{} ago", age(now - job.created_at));
@@ -99,6 +100,9 @@ pub fn describe(detail: &JobDetail, now: i64) -> String {
             (None, true) => "none".to_owned(),
         },
     );
+    if let Some(waiting) = &job.waiting {
+        line("waiting", waiting.clone());
+    }
     if let Some(error) = &detail.error {
         line("error", error.clone());
     }
@@ -175,6 +179,7 @@ pub(crate) mod tests {
             created_at: 1_000,
             finished_at: None,
             priority: 0,
+            waiting: None,
         }
     }
 
@@ -217,6 +222,7 @@ pub(crate) mod tests {
         let text = describe(&detail(), 1_060);
         assert!(text.contains("1m00s ago"), "{text}");
         assert!(text.contains("640x360, 64 spp, 8 bounces"), "{text}");
+        assert!(text.contains("backend   any (the farm picks)"), "{text}");
         assert!(text.contains("not yet"), "{text}");
         let frame2 = text.lines().find(|l| l.trim_start().starts_with("2 ")).unwrap();
         assert!(
@@ -224,6 +230,19 @@ pub(crate) mod tests {
                 && frame2.contains("…99887766")
                 && frame2.contains("NaN pixels"),
             "{frame2}"
+        );
+    }
+
+    #[test]
+    fn a_job_that_waits_for_a_backend_says_so() {
+        let mut detail = detail();
+        detail.settings.backend = Some("vulkan-rt".into());
+        detail.summary.waiting = Some("no connected worker has render backend vulkan-rt".into());
+        let text = describe(&detail, 1_060);
+        assert!(text.contains("backend   vulkan-rt\n"), "{text}");
+        assert!(
+            text.contains("waiting   no connected worker has render backend vulkan-rt"),
+            "{text}"
         );
     }
 

@@ -55,6 +55,15 @@ pub struct SubmitArgs {
     /// png (tonemapped sRGB) or exr (linear HDR, for compositing).
     #[arg(long, default_value = "png")]
     pub format: ImageFormat,
+    /// Render every frame with this backend: vulkan-rt, vulkan-compute or
+    /// cpu (default: the farm picks the fastest a free worker has).
+    #[arg(
+        long,
+        value_name = "NAME",
+        hide_possible_values = true,
+        value_parser = clap::builder::PossibleValuesParser::new(protocol::RENDER_BACKENDS.iter().copied())
+    )]
+    pub backend: Option<String>,
     /// Print the job id and return instead of following progress.
     #[arg(long)]
     pub detach: bool,
@@ -85,6 +94,7 @@ pub fn check(args: &SubmitArgs) -> Result<CheckedSubmit> {
         fps: args.fps,
         camera: args.camera.clone(),
         format: args.format,
+        backend: args.backend.clone(),
     };
     settings.validate()?;
     if args.chunk == 0 || args.chunk > MAX_CHUNK {
@@ -229,6 +239,9 @@ pub fn follow(client: &Client, job: JobId, frames: u64, show_bar: bool) -> Resul
         let mut msg = summary.state.as_str().to_owned();
         if summary.frames_failed > 0 {
             msg.push_str(&format!(", {} failed", summary.frames_failed));
+        }
+        if let Some(waiting) = &summary.waiting {
+            msg.push_str(&format!(", waiting: {waiting}"));
         }
         bar.set_message(msg);
     };

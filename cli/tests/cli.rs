@@ -107,6 +107,14 @@ fn zero_spp_bounces_and_chunk_are_refused() {
 }
 
 #[test]
+fn an_unknown_backend_is_refused_with_the_valid_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let scene = sample_scene(dir.path());
+    let err = refused_submit(dir.path(), &scene, &[&GOOD[..], &["--backend", "optix"]].concat());
+    assert!(err.contains("optix") && err.contains("vulkan-rt, vulkan-compute, cpu"), "{err}");
+}
+
+#[test]
 fn a_missing_scene_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let err = refused_submit(dir.path(), "nowhere/scene.glb", &GOOD);
@@ -309,6 +317,7 @@ fn summary(state: JobState, done: u32, failed: u32) -> JobSummary {
         created_at: 1_700_000_000,
         finished_at: state.is_final().then_some(1_700_000_060),
         priority: 0,
+        waiting: None,
     }
 }
 
@@ -389,18 +398,27 @@ fn submit_uploads_creates_the_job_follows_it_and_prints_one_json_object() {
         scripted_server(submit_route(events, detail(JobState::Completed, &done, None)));
     let dir = tempfile::tempdir().unwrap();
     let scene = sample_scene(dir.path());
-    let out =
-        mosaic(
-            dir.path(),
+    let out = mosaic(
+        dir.path(),
+        &[
             &[
-                &[
-                    "--url", &url, "--token", "t", "render", "submit", &scene, "--json", "--fps",
-                    "12",
-                ][..],
-                &GOOD,
-            ]
-            .concat(),
-        );
+                "--url",
+                &url,
+                "--token",
+                "t",
+                "render",
+                "submit",
+                &scene,
+                "--json",
+                "--fps",
+                "12",
+                "--backend",
+                "cpu",
+            ][..],
+            &GOOD,
+        ]
+        .concat(),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let value: Value = serde_json::from_str(stdout(&out).trim()).expect("exactly one JSON object");
     assert_eq!(value["job"], 5);
@@ -418,6 +436,7 @@ fn submit_uploads_creates_the_job_follows_it_and_prints_one_json_object() {
     assert_eq!(request["name"], "box.glb");
     assert_eq!(request["frames"], "1-3");
     assert_eq!(request["settings"]["fps"], 12.0);
+    assert_eq!(request["settings"]["backend"], "cpu");
     assert_eq!(request["scene"], ContentId::of(&seen[0].body).to_hex());
 }
 

@@ -4,9 +4,12 @@
 //!
 //! Rules (Flamenco's defaults where it has them):
 //! - A worker gets the first queued task of the highest-priority, oldest job
-//!   that has not blocklisted it, skipping tasks it has failed before.
-//! - A task is leased for `lease_seconds`; an expired lease or a closed
-//!   connection requeues it without counting a failure.
+//!   that has not blocklisted it, skipping tasks it has failed before and
+//!   jobs it cannot render: it needs a render backend, and the one the job
+//!   asks for (`settings.backend`) if it asks.
+//! - A task is leased for `lease_seconds`; an expired lease, a closed
+//!   connection or a worker handing it back because its device failed
+//!   requeues it without counting a failure.
 //! - A failure requeues the task for other workers; after
 //!   `max_task_failures` failures, or when every connected worker has failed
 //!   it, its frames fail. A worker failing `worker_job_failures_to_blocklist`
@@ -267,12 +270,9 @@ impl Farm {
 
     /// A worker said hello: remember its capabilities and that it is here.
     pub fn worker_hello(&self, peer: &str, caps: Capabilities) -> Result<(), FarmError> {
-        let caps_json = serde_json::to_string(&caps).map_err(|e| corrupt("capabilities", e))?;
-        store::upsert_worker(&self.db(), peer, &caps_json, self.now_ms() / 1000)?;
-        self.inner.connected().insert(peer.to_owned());
         tracing::info!(peer, cores = caps.cpu_cores, backends = ?caps.render_backends,
             encoders = ?caps.encoders, "worker joined");
-        self.inner.caps().insert(peer.to_owned(), caps);
+        self.remember_caps(peer, caps)?;
         // A worker says hello only on a fresh connection, having dropped any
         // work it had: leases it still holds here (say, from before an
         // orchestrator restart) would otherwise sit idle until they expire.
@@ -283,6 +283,33 @@ impl Farm {
             tracing::info!(peer, tasks = n, "the worker's earlier leases are requeued");
         }
         Ok(())
+    }
+
+    /// A worker's capabilities changed mid-session (a render backend
+    /// failed): remember them. Unlike a hello, its leases stay.
+    pub fn worker_announce(&self, peer: &str, caps: Capabilities) -> Result<(), FarmError> {
+        tracing::info!(peer, backends = ?caps.render_backends, encoders = ?caps.encoders,
+            "worker announced new capabilities");
+        self.remember_caps(peer, caps)
+    }
+
+    fn remember_caps(&self, peer: &str, caps: Capabilities) -> Result<(), FarmError> {
+        let caps_json = serde_json::to_string(&caps).map_err(|e| corrupt("capabilities", e))?;
+        store::upsert_worker(&self.db(), peer, &caps_json, self.now_ms() / 1000)?;
+        self.inner.connected().insert(peer.to_owned());
+        self.inner.caps().insert(peer.to_owned(), caps);
+        Ok(())
+    }
+
+    /// The render backends of `peer`, as it last announced them (none
+    /// before its hello).
+    fn render_backends(&self, peer: &str) -> Vec<String> {
+        self.inner.caps().get(peer).map(|c| c.render_backends.clone()).unwrap_or_default()
+    }
+
+    /// Every render backend some connected worker has.
+    fn farm_backends(&self) -> HashSet<String> {
+        self.inner.caps().values().flat_map(|c| c.render_backends.iter().cloned()).collect()
     }
 
     /// The worker's connection closed: its tasks go back to the queue at
@@ -393,21 +420,28 @@ impl Farm {
                 // segments wait for a worker.
                 let encoder = self.inner.caps().get(peer).is_some_and(|c| !c.encoders.is_empty());
                 let spare = encoder && !store::live::segments_waiting(&self.db())?;
-                match self.next_check(peer, spare)? {
+                let backends = self.render_backends(peer);
+                match self.next_check(peer, spare, &backends)? {
                     Some(check) => Ok(Some(check)),
-                    None => self.next_render_task(peer),
+                    None => self.next_render_task(peer, &backends),
                 }
             }
             Lane::Live => self.next_segment(peer),
         }
     }
 
-    fn next_render_task(&self, peer: &str) -> Result<Option<TaskAssignment>, FarmError> {
+    /// The next render task `peer` may take with `backends` (its render
+    /// backends), leased to it.
+    fn next_render_task(
+        &self,
+        peer: &str,
+        backends: &[String],
+    ) -> Result<Option<TaskAssignment>, FarmError> {
         let now = self.now_ms();
         let mut db = self.db();
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
         store::touch_worker(&tx, peer, now / 1000)?;
-        let Some(task_id) = store::next_queued_task(&tx, peer)? else {
+        let Some(task_id) = store::next_queued_task(&tx, peer, backends)? else {
             tx.commit()?;
             return Ok(None);
         };
@@ -567,17 +601,19 @@ impl Farm {
         };
         let mut checked = false;
         if !good.is_empty() {
+            let engine = engine.map(verify::engine_label);
             let delivery = verify::Delivery {
                 peer,
                 lease,
-                engine: engine.map(|e| &e[..e.len().min(64)]),
+                engine: engine.as_deref(),
                 outputs: good.clone(),
                 digest,
                 signature,
             };
             let price = self.render_price(&job.settings, good.len());
             let subject = store::verify::Subject::Task(task.id);
-            checked = self.record_first_result(&tx, subject, &delivery, price, now)?;
+            let can_check = |caps: &Capabilities| can_render(caps, &job.settings);
+            checked = self.record_first_result(&tx, subject, &delivery, price, now, can_check)?;
         }
         // A checked result is published once its check settles it.
         let state = if checked { FrameState::Verifying } else { FrameState::Done };
@@ -677,6 +713,36 @@ impl Farm {
         Ok(())
     }
 
+    /// A worker hands its task back because its render device failed (a
+    /// GPU lost), not the task: requeued without counting a failure, for
+    /// the worker's next backend or another worker. A stale lease is an
+    /// error and records nothing.
+    pub fn hand_back(&self, peer: &str, lease: LeaseId, reason: &str) -> Result<(), FarmError> {
+        let reason = clean_reason(reason);
+        match self.lease_of(lease)? {
+            // Transcodes use no render device: a plain failure.
+            Some(LeaseOf::Segment(segment)) => {
+                return self.fail_segment(peer, lease, segment, &reason)
+            }
+            Some(LeaseOf::Check(check)) => {
+                return self.hand_back_check(peer, lease, check, &reason)
+            }
+            _ => {}
+        }
+        let now = self.now_ms();
+        let mut db = self.db();
+        let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (task, job) = current_lease(&tx, peer, lease)?.map_err(FarmError::Conflict)?;
+        store::end_lease(&tx, task.id, TaskState::Queued, now)?;
+        store::set_task_frames(&tx, task.id, FrameState::Queued, None, None)?;
+        tx.commit()?;
+        drop(db);
+        self.inner.blobs.discard_staged(lease);
+        tracing::warn!(peer, job = %job.id, task = %task.id, reason,
+            "the worker's render device failed; task handed back and requeued");
+        Ok(())
+    }
+
     /// Records that `peer` failed `task`, then requeues it or fails its
     /// frames, and blocklists the peer for the job if it keeps failing.
     /// Returns a job that now awaits its video.
@@ -700,8 +766,9 @@ impl Farm {
         let failed_by: HashSet<String> =
             store::task_failed_by(conn, task.id)?.into_iter().collect();
         let blocked: HashSet<String> = store::blocklisted(conn, job.id)?.into_iter().collect();
-        let anyone_left =
-            self.inner.connected().iter().any(|p| !failed_by.contains(p) && !blocked.contains(p));
+        let anyone_left = self.inner.caps().iter().any(|(p, caps)| {
+            can_render(caps, &job.settings) && !failed_by.contains(p) && !blocked.contains(p)
+        });
         if failures >= settings.max_task_failures || !anyone_left {
             store::end_lease(conn, task.id, TaskState::Failed, now)?;
             store::set_task_frames(conn, task.id, FrameState::Failed, Some(peer), Some(reason))?;
@@ -833,21 +900,29 @@ impl Farm {
         };
         let id = store::insert_job(&tx, &new, now / 1000)?;
         tx.commit()?;
-        tracing::info!(job = %id, name, frames = req.frames.len(), chunk, priority = req.priority, "job queued");
+        drop(db);
+        tracing::info!(job = %id, name, frames = req.frames.len(), chunk, priority = req.priority,
+            backend = req.settings.backend.as_deref().unwrap_or("any"), "job queued");
+        if let Some(why) = waiting_for(&req.settings, &self.farm_backends()) {
+            tracing::warn!(job = %id, "the job waits: {why}");
+        }
         Ok(id)
     }
 
     pub fn list_jobs(&self) -> Result<Vec<JobSummary>, FarmError> {
+        let backends = self.farm_backends();
         let db = self.db();
-        store::jobs(&db)?.iter().map(|job| summarize(&db, job)).collect()
+        store::jobs(&db)?.iter().map(|job| summarize(&db, job, &backends)).collect()
     }
 
     pub fn job_summary(&self, id: JobId) -> Result<JobSummary, FarmError> {
+        let backends = self.farm_backends();
         let db = self.db();
-        summarize(&db, &find_job(&db, id)?)
+        summarize(&db, &find_job(&db, id)?, &backends)
     }
 
     pub fn job_detail(&self, id: JobId) -> Result<JobDetail, FarmError> {
+        let backends = self.farm_backends();
         let db = self.db();
         let job = find_job(&db, id)?;
         let frames = store::frames(&db, id)?
@@ -862,7 +937,7 @@ impl Farm {
             })
             .collect();
         Ok(JobDetail {
-            summary: summarize(&db, &job)?,
+            summary: summarize(&db, &job, &backends)?,
             scene: job.scene,
             frame_spec: job.frame_spec,
             settings: job.settings,
@@ -876,6 +951,7 @@ impl Farm {
     /// Cancels a queued or running job: its waiting and leased tasks end,
     /// and its workers lose their leases at the next renewal.
     pub fn cancel_job(&self, id: JobId) -> Result<JobSummary, FarmError> {
+        let backends = self.farm_backends();
         let now = self.now_ms();
         let mut db = self.db();
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -893,7 +969,7 @@ impl Farm {
         store::cancel_open_frames(&tx, id)?;
         store::verify::cancel_job_checks(&tx, id)?;
         store::set_job_state(&tx, id, JobState::Cancelled, Some(now / 1000), None)?;
-        let summary = summarize(&tx, &find_job(&tx, id)?)?;
+        let summary = summarize(&tx, &find_job(&tx, id)?, &backends)?;
         tx.commit()?;
         drop(db);
         for lease in open.iter().filter_map(|t| t.lease) {
@@ -982,8 +1058,15 @@ fn find_job(conn: &Connection, id: JobId) -> Result<JobRow, FarmError> {
     store::job(conn, id)?.ok_or_else(|| FarmError::NotFound(format!("job {id} does not exist")))
 }
 
-fn summarize(conn: &Connection, job: &JobRow) -> Result<JobSummary, FarmError> {
+/// A job's summary; `backends` are those of the connected workers, to say
+/// when its frames wait for a backend none of them has.
+fn summarize(
+    conn: &Connection,
+    job: &JobRow,
+    backends: &HashSet<String>,
+) -> Result<JobSummary, FarmError> {
     let counts = store::frame_counts(conn, job.id)?;
+    let waits = !job.state.is_final() && counts.queued > 0;
     Ok(JobSummary {
         id: job.id,
         name: job.name.clone(),
@@ -994,6 +1077,29 @@ fn summarize(conn: &Connection, job: &JobRow) -> Result<JobSummary, FarmError> {
         created_at: job.created,
         finished_at: job.finished,
         priority: job.priority,
+        waiting: waits.then(|| waiting_for(&job.settings, backends)).flatten(),
+    })
+}
+
+/// Whether a worker with `caps` can render a job with `settings`: it has a
+/// render backend, and the one the job asks for if it asks.
+fn can_render(caps: &Capabilities, settings: &RenderSettings) -> bool {
+    match &settings.backend {
+        Some(asked) => caps.render_backends.contains(asked),
+        None => !caps.render_backends.is_empty(),
+    }
+}
+
+/// Why a job with `settings` gets no worker, when `backends` (those of the
+/// connected workers) lack the one it asks for.
+fn waiting_for(settings: &RenderSettings, backends: &HashSet<String>) -> Option<String> {
+    let asked = settings.backend.as_ref().filter(|b| !backends.contains(*b))?;
+    let mut have: Vec<&str> = backends.iter().map(String::as_str).collect();
+    have.sort_unstable();
+    Some(if have.is_empty() {
+        format!("no connected worker has render backend {asked}")
+    } else {
+        format!("no connected worker has render backend {asked} (they have {})", have.join(", "))
     })
 }
 
@@ -1206,10 +1312,29 @@ pub(super) mod tests {
         farm.create_job(&request(scene, frames, chunk, priority)).unwrap()
     }
 
+    /// Workers that render on the CPU say hello.
     pub(super) fn hello(farm: &Farm, peers: &[&str]) {
+        hello_with(farm, peers, &["cpu"]);
+    }
+
+    pub(super) fn hello_with(farm: &Farm, peers: &[&str], backends: &[&str]) {
         for peer in peers {
-            farm.worker_hello(peer, Capabilities::default()).unwrap();
+            farm.worker_hello(peer, caps(backends)).unwrap();
         }
+    }
+
+    pub(super) fn caps(backends: &[&str]) -> Capabilities {
+        Capabilities {
+            render_backends: backends.iter().map(|b| (*b).to_owned()).collect(),
+            ..Default::default()
+        }
+    }
+
+    /// A job whose frames must be rendered with `backend`.
+    pub(super) fn job_on(farm: &Farm, frames: &str, backend: &str) -> JobId {
+        let mut req = request(scene(farm), frames, 1, 0);
+        req.settings.backend = Some(backend.to_owned());
+        farm.create_job(&req).unwrap()
     }
 
     /// A PNG with a gradient that differs per frame: passes the frame checks.
@@ -1253,7 +1378,7 @@ pub(super) mod tests {
                 TaskOutput { output: frame, cid }
             })
             .collect();
-        complete_signed(farm, peer, task.lease, outputs, Some("cpu-pathtracer")).unwrap()
+        complete_signed(farm, peer, task.lease, outputs, Some("cpu")).unwrap()
     }
 
     /// Reports a result with the receipt `peer`'s test key signs.
@@ -1305,6 +1430,9 @@ pub(super) mod tests {
         let farm = open(&dir);
         let id = job(&farm, "1-5", 2, 0);
         assert_eq!(farm.job_summary(id).unwrap().state, JobState::Queued);
+        // Nothing before a hello says what the worker can render.
+        assert_eq!(next(&farm, "w").unwrap(), None);
+        hello(&farm, &["w"]);
         let task = next(&farm, "w").unwrap().unwrap();
         assert_eq!(task.frames, [1, 2]);
         assert_eq!(task.lease_ms, 30_000);
@@ -1588,6 +1716,10 @@ pub(super) mod tests {
         req.settings.spp = 0;
         assert!(invalid(req.clone()).contains("spp"));
         req.settings.spp = 1;
+        req.settings.backend = Some("optix".into());
+        let message = invalid(req.clone());
+        assert!(message.contains("optix") && message.contains("vulkan-rt"), "{message}");
+        req.settings.backend = None;
         req.settings.camera = Some("Nope".into());
         let message = invalid(req.clone());
         assert!(message.contains("Nope") && message.contains("Camera"), "{message}");
@@ -1622,5 +1754,72 @@ pub(super) mod tests {
         req.settings.camera = Some(info.cameras[0].clone());
         farm.create_job(&req).unwrap();
         assert_eq!(farm.read_blob(&info.cid, 0).unwrap().0, bytes.len() as u64);
+    }
+
+    #[test]
+    fn a_job_asking_for_a_backend_goes_only_to_workers_that_have_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let farm = open(&dir);
+        let gpu_job = job_on(&farm, "1", "vulkan-rt");
+        hello_with(&farm, &["cpu-only"], &["cpu"]);
+        assert_eq!(next(&farm, "cpu-only").unwrap(), None);
+        // The artist sees why it waits.
+        let waiting = farm.job_summary(gpu_job).unwrap().waiting.unwrap();
+        assert!(waiting.contains("vulkan-rt") && waiting.contains("they have cpu"), "{waiting}");
+        // A job that asks for nothing goes to any worker with a backend.
+        let any = job(&farm, "1", 1, 0);
+        assert_eq!(next(&farm, "cpu-only").unwrap().unwrap().job, any);
+        assert_eq!(farm.job_summary(any).unwrap().waiting, None);
+        // A worker without any render backend gets no render work.
+        hello_with(&farm, &["live-only"], &[]);
+        job(&farm, "1", 1, 0);
+        assert_eq!(next(&farm, "live-only").unwrap(), None);
+
+        hello_with(&farm, &["gpu"], &["vulkan-rt", "cpu"]);
+        assert_eq!(farm.job_summary(gpu_job).unwrap().waiting, None);
+        let task = next(&farm, "gpu").unwrap().unwrap();
+        assert_eq!((task.job, task.settings.backend.as_deref()), (gpu_job, Some("vulkan-rt")));
+        assert_eq!(next(&farm, "cpu-only").unwrap().map(|t| t.job), Some(JobId(3)));
+    }
+
+    #[test]
+    fn a_failure_fails_a_backend_job_once_no_other_worker_has_the_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        let farm = open(&dir);
+        let id = job_on(&farm, "1", "vulkan-compute");
+        hello_with(&farm, &["gpu"], &["vulkan-compute", "cpu"]);
+        hello_with(&farm, &["cpu-a", "cpu-b"], &["cpu"]);
+        let task = next(&farm, "gpu").unwrap().unwrap();
+        farm.fail("gpu", task.lease, "shader compile error").unwrap();
+        assert_eq!(frame_states(&farm, id), [FrameState::Failed]);
+    }
+
+    #[test]
+    fn a_device_failure_requeues_the_task_without_counting_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let farm = open(&dir);
+        let id = job(&farm, "1", 1, 0);
+        let gpu_job = job_on(&farm, "1", "vulkan-rt");
+        hello_with(&farm, &["only"], &["vulkan-rt", "cpu"]);
+        let task = next(&farm, "only").unwrap().unwrap();
+        assert_eq!(task.job, id);
+        // The worker takes the failed backend out of service and says so,
+        // then hands the task back; its lease is kept until then.
+        farm.worker_announce("only", caps(&["cpu"])).unwrap();
+        assert_eq!(farm.renew("only", task.lease).unwrap(), Renewal::Renewed);
+        farm.hand_back("only", task.lease, "vulkan-rt: VK_ERROR_DEVICE_LOST").unwrap();
+        assert!(matches!(farm.renew("only", task.lease).unwrap(), Renewal::Lost(_)));
+        assert_eq!(frame_states(&farm, id), [FrameState::Queued]);
+        assert_eq!(farm.workers().unwrap()[0].tasks_failed, 0);
+        assert_eq!(farm.workers().unwrap()[0].capabilities.render_backends, ["cpu"]);
+        // The same worker may take it again, on its next backend; the job
+        // that needs the lost backend now waits for another worker.
+        let again = next(&farm, "only").unwrap().unwrap();
+        assert_eq!((again.task, again.frames.clone()), (task.task, vec![1]));
+        deliver(&farm, "only", &again, &[]).unwrap();
+        assert_eq!(next(&farm, "only").unwrap(), None);
+        let waiting = farm.job_summary(gpu_job).unwrap().waiting.unwrap();
+        assert!(waiting.contains("vulkan-rt"), "{waiting}");
+        assert!(matches!(farm.hand_back("only", task.lease, "late"), Err(FarmError::Conflict(_))));
     }
 }

@@ -182,6 +182,9 @@ fn answer(farm: &Farm, worker: &str, request: WorkerRequest) -> OrchestratorResp
                 orchestrator_version: env!("CARGO_PKG_VERSION").to_owned(),
             })
         }
+        WorkerRequest::Announce { capabilities } => {
+            farm.worker_announce(worker, capabilities).map(|()| OrchestratorResponse::Accepted)
+        }
         WorkerRequest::NextTask { lane } => match farm.next_task(worker, lane) {
             Ok(Some(task)) => Ok(OrchestratorResponse::Task(task)),
             // Say why when it is not just an empty queue.
@@ -207,8 +210,11 @@ fn answer(farm: &Farm, worker: &str, request: WorkerRequest) -> OrchestratorResp
                 Ok(()) => OrchestratorResponse::Accepted,
                 Err(reason) => OrchestratorResponse::Rejected { reason },
             }),
-        WorkerRequest::Fail { lease, reason } => {
+        WorkerRequest::Fail { lease, reason, device_failure: false } => {
             farm.fail(worker, lease, &reason).map(|()| OrchestratorResponse::Accepted)
+        }
+        WorkerRequest::Fail { lease, reason, device_failure: true } => {
+            farm.hand_back(worker, lease, &reason).map(|()| OrchestratorResponse::Accepted)
         }
     };
     result.unwrap_or_else(|e| {
@@ -221,6 +227,7 @@ fn answer(farm: &Farm, worker: &str, request: WorkerRequest) -> OrchestratorResp
 fn request_kind(request: &WorkerRequest) -> &'static str {
     match request {
         WorkerRequest::Hello { .. } => "hello",
+        WorkerRequest::Announce { .. } => "announce",
         WorkerRequest::NextTask { .. } => "next-task",
         WorkerRequest::Renew { .. } => "renew",
         WorkerRequest::FetchBlob { .. } => "fetch-blob",
@@ -249,6 +256,13 @@ mod tests {
             default_chunk: 1,
             live: FarmSettings::from(&crate::config::Config::default()).live,
             verify: crate::farm::verify::unchecked(),
+        }
+    }
+
+    fn cpu_worker() -> protocol::wire::Capabilities {
+        protocol::wire::Capabilities {
+            render_backends: vec!["cpu".to_owned()],
+            ..Default::default()
         }
     }
 
@@ -316,8 +330,10 @@ mod tests {
         let address = rx.await.unwrap();
 
         let mut worker = TestWorker::connect(&address).await;
-        let hello = WorkerRequest::Hello { capabilities: protocol::wire::Capabilities::default() };
+        let hello = WorkerRequest::Hello { capabilities: cpu_worker() };
         assert!(matches!(worker.ask(hello).await, OrchestratorResponse::Welcome { .. }));
+        let announce = WorkerRequest::Announce { capabilities: cpu_worker() };
+        assert_eq!(worker.ask(announce).await, OrchestratorResponse::Accepted);
         assert_eq!(
             worker.ask(WorkerRequest::NextTask { lane: Lane::Render }).await,
             OrchestratorResponse::NoTask { retry_after_ms: NO_TASK_RETRY_MS, reason: None }
@@ -361,7 +377,7 @@ mod tests {
         let gone = worker.peer();
         drop(worker);
         let mut next = TestWorker::connect(&address).await;
-        let hello = WorkerRequest::Hello { capabilities: protocol::wire::Capabilities::default() };
+        let hello = WorkerRequest::Hello { capabilities: cpu_worker() };
         next.ask(hello).await;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         let mut tasks = Vec::new();
@@ -378,7 +394,11 @@ mod tests {
         assert!(workers.iter().any(|w| w.peer_id == gone && !w.connected));
 
         // A report for a lease that is no longer ours is refused, not fatal.
-        let late = WorkerRequest::Fail { lease: task.lease, reason: "late".to_owned() };
+        let late = WorkerRequest::Fail {
+            lease: task.lease,
+            reason: "late".to_owned(),
+            device_failure: false,
+        };
         assert!(matches!(next.ask(late).await, OrchestratorResponse::Rejected { .. }));
     }
 }

@@ -603,19 +603,38 @@ pub fn tasks_open(conn: &Connection, job: JobId) -> Result<Vec<TaskRow>, StoreEr
 
 /// The task `peer` should get next: from the highest-priority, oldest job
 /// that has not blocklisted it, the first queued task it has not failed.
-pub fn next_queued_task(conn: &Connection, peer: &str) -> Result<Option<TaskId>, StoreError> {
-    let id = conn
-        .query_row(
-            "SELECT t.id FROM tasks t JOIN jobs j ON j.id = t.job
-             WHERE t.state = 'queued' AND j.state IN ('queued', 'running')
-               AND NOT EXISTS (SELECT 1 FROM blocklist b WHERE b.job = t.job AND b.worker = ?1)
-               AND NOT EXISTS (SELECT 1 FROM task_failures f WHERE f.task = t.id AND f.worker = ?1)
-             ORDER BY j.priority DESC, j.created ASC, j.id ASC, t.id ASC LIMIT 1",
-            params![peer],
-            |r| r.get(0),
-        )
-        .optional()?;
+pub fn next_queued_task(
+    conn: &Connection,
+    peer: &str,
+    backends: &[String],
+) -> Result<Option<TaskId>, StoreError> {
+    let sql = format!(
+        "SELECT t.id FROM tasks t JOIN jobs j ON j.id = t.job
+         WHERE t.state = 'queued' AND j.state IN ('queued', 'running') AND {}
+           AND NOT EXISTS (SELECT 1 FROM blocklist b WHERE b.job = t.job AND b.worker = ?1)
+           AND NOT EXISTS (SELECT 1 FROM task_failures f WHERE f.task = t.id AND f.worker = ?1)
+         ORDER BY j.priority DESC, j.created ASC, j.id ASC, t.id ASC LIMIT 1",
+        backend_fits(2)
+    );
+    let id =
+        conn.query_row(&sql, params![peer, backends_json(backends)], |r| r.get(0)).optional()?;
     Ok(id.map(TaskId))
+}
+
+/// SQL that holds when job `j` may go to a worker whose render backends
+/// are the JSON array bound to `?{param}`: it has one, and the one the job
+/// asks for (`settings.backend`) if it asks.
+pub(crate) fn backend_fits(param: usize) -> String {
+    format!(
+        "(json_array_length(?{param}) > 0
+          AND (json_extract(j.settings, '$.backend') IS NULL
+               OR json_extract(j.settings, '$.backend') IN (SELECT value FROM json_each(?{param}))))"
+    )
+}
+
+/// A worker's render backends as [`backend_fits`] takes them.
+pub(crate) fn backends_json(backends: &[String]) -> String {
+    serde_json::to_string(backends).expect("strings serialise")
 }
 
 /// What a lease was granted for.

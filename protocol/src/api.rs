@@ -124,6 +124,10 @@ pub struct JobSummary {
     pub created_at: i64,
     pub finished_at: Option<i64>,
     pub priority: i32,
+    /// Why its waiting frames go to no worker, when the farm can tell (no
+    /// connected worker has the render backend the job asks for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -19,4 +19,4 @@ pub use cid::ContentId;
 pub use frames::{FrameSpec, FrameSpecError};
 pub use ids::{BroadcastId, JobId, LeaseId, SegmentId, StreamId, TaskId};
 pub use ladder::{Rung, RungSpec};
-pub use settings::{ImageFormat, RenderSettings, SettingsError};
+pub use settings::{ImageFormat, RenderSettings, SettingsError, RENDER_BACKENDS};

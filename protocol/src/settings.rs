@@ -15,6 +15,10 @@ pub const MAX_SPP: u32 = 65_536;
 pub const MAX_BOUNCES: u32 = 64;
 /// The highest frame rate accepted.
 pub const MAX_FPS: f64 = 240.0;
+/// The render backends a job may ask for, fastest first. Mirrors
+/// `renderer::backend::NAMES` (protocol depends on no renderer; the
+/// worker's tests check that the two agree).
+pub const RENDER_BACKENDS: &[&str] = &["vulkan-rt", "vulkan-compute", "cpu"];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -110,6 +114,11 @@ pub struct RenderSettings {
     /// A camera by name; `None` takes the scene's first camera.
     pub camera: Option<String>,
     pub format: ImageFormat,
+    /// The render backend every frame must be rendered with (one of
+    /// [`RENDER_BACKENDS`]); `None` lets the farm choose: a worker uses the
+    /// fastest it has.
+    #[serde(default)]
+    pub backend: Option<String>,
 }
 
 impl Default for RenderSettings {
@@ -123,6 +132,7 @@ impl Default for RenderSettings {
             fps: 24.0,
             camera: None,
             format: ImageFormat::Png,
+            backend: None,
         }
     }
 }
@@ -143,6 +153,17 @@ pub enum SettingsError {
     Fps(f64),
     #[error("format {0:?} is not png or exr")]
     Format(String),
+    #[error("render backend {0:?} is unknown: choose {choices}", choices = backend_choices())]
+    Backend(String),
+}
+
+/// "vulkan-rt, vulkan-compute or cpu".
+fn backend_choices() -> String {
+    match RENDER_BACKENDS.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => "none".to_owned(),
+    }
 }
 
 impl RenderSettings {
@@ -166,6 +187,11 @@ impl RenderSettings {
         }
         if !(self.fps > 0.0 && self.fps <= MAX_FPS) {
             return Err(SettingsError::Fps(self.fps));
+        }
+        if let Some(backend) = &self.backend {
+            if !RENDER_BACKENDS.contains(&backend.as_str()) {
+                return Err(SettingsError::Backend(backend.clone()));
+            }
         }
         Ok(())
     }
@@ -192,6 +218,29 @@ mod tests {
         let s = RenderSettings { spp: 0, ..Default::default() };
         assert_eq!(s.validate(), Err(SettingsError::Spp(0)));
         assert!(RenderSettings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn backends_are_checked_by_name() {
+        for name in RENDER_BACKENDS {
+            let s = RenderSettings { backend: Some((*name).to_owned()), ..Default::default() };
+            assert!(s.validate().is_ok(), "{name}");
+        }
+        let s = RenderSettings { backend: Some("optix".into()), ..Default::default() };
+        let err = s.validate().unwrap_err();
+        assert_eq!(err, SettingsError::Backend("optix".into()));
+        assert_eq!(
+            err.to_string(),
+            "render backend \"optix\" is unknown: choose vulkan-rt, vulkan-compute or cpu"
+        );
+    }
+
+    #[test]
+    fn settings_without_a_backend_still_parse() {
+        let mut json = serde_json::to_value(RenderSettings::default()).unwrap();
+        json.as_object_mut().unwrap().remove("backend");
+        let s: RenderSettings = serde_json::from_value(json).unwrap();
+        assert_eq!(s.backend, None);
     }
 
     #[test]

@@ -15,8 +15,10 @@ use crate::ladder::Rung;
 use crate::{ContentId, JobId, LeaseId, RenderSettings, SegmentId, TaskId};
 
 /// The request-response protocol name. Version 2 added live transcoding;
-/// version 3 signed receipts and the reason a worker gets no work.
-pub const PROTOCOL: &str = "/mosaic/tasks/3.0.0";
+/// version 3 signed receipts and the reason a worker gets no work; version 4
+/// render backends (a job's `settings.backend`, [`WorkerRequest::Announce`],
+/// and a device failure handed back with [`WorkerRequest::Fail`]).
+pub const PROTOCOL: &str = "/mosaic/tasks/4.0.0";
 
 /// Bytes of blob per request or response. Small enough to interleave with
 /// other traffic on the connection, large enough to keep overhead low.
@@ -32,7 +34,8 @@ pub struct Capabilities {
     pub cpu_cores: u32,
     /// Threads the worker renders with.
     pub threads: u32,
-    /// e.g. `cpu-pathtracer`.
+    /// The render backends that work on this worker, fastest first (names
+    /// from [`crate::RENDER_BACKENDS`]); empty keeps it off render work.
     pub render_backends: Vec<String>,
     /// e.g. `libx264`, `h264_nvenc`.
     pub encoders: Vec<String>,
@@ -101,23 +104,18 @@ pub struct TaskOutput {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum WorkerRequest {
-    Hello {
-        capabilities: Capabilities,
-    },
+    /// Starts a session on a fresh connection: the worker holds no task.
+    Hello { capabilities: Capabilities },
+    /// What the worker can do changed mid-session (a render backend
+    /// failed): unlike a hello, its tasks stay leased to it.
+    Announce { capabilities: Capabilities },
     /// Asks for a task of a lane. The orchestrator answers at once, with a
     /// task or with none and a time to ask again.
-    NextTask {
-        lane: Lane,
-    },
+    NextTask { lane: Lane },
     /// Keeps a lease alive.
-    Renew {
-        lease: LeaseId,
-    },
+    Renew { lease: LeaseId },
     /// Reads `[offset, offset + BLOB_CHUNK)` of a blob.
-    FetchBlob {
-        cid: ContentId,
-        offset: u64,
-    },
+    FetchBlob { cid: ContentId, offset: u64 },
     /// Writes part of an output, in order from offset 0. The last chunk has
     /// `last = true`; the orchestrator then hashes what it got.
     UploadChunk {
@@ -143,6 +141,11 @@ pub enum WorkerRequest {
     Fail {
         lease: LeaseId,
         reason: String,
+        /// The worker's device failed, not the task (a GPU was lost): the
+        /// task is handed back and requeued without counting a failure
+        /// against it or the worker.
+        #[serde(default)]
+        device_failure: bool,
     },
 }
 

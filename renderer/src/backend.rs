@@ -65,6 +65,11 @@ pub trait Backend: Send + Sync {
     fn is_emulated(&self) -> bool {
         false
     }
+    /// Whether a frame of this size fits the device; why not if it does not
+    /// (another backend may take it).
+    fn fits(&self, _width: u32, _height: u32) -> Result<(), String> {
+        Ok(())
+    }
     /// Renders one frame: linear radiance, NaN-free samples averaged.
     fn render(
         &self,

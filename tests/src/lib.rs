@@ -221,11 +221,18 @@ pub struct Worker {
 
 impl Worker {
     pub fn start(orchestrator: &Orchestrator, dir: &Path) -> Worker {
+        Self::start_with_args(orchestrator, dir, &[])
+    }
+
+    /// A worker with more arguments, e.g. `--backends vulkan-rt`.
+    pub fn start_with_args(orchestrator: &Orchestrator, dir: &Path, args: &[&str]) -> Worker {
         fs::create_dir_all(dir).unwrap();
         let process = Process::spawn(
             &format!("worker {}", dir.display()),
             Command::new(&binaries().worker)
-                .args(["--orchestrator", &orchestrator.p2p, "--threads", "1", "--data-dir"])
+                .args(["--orchestrator", &orchestrator.p2p, "--threads", "1"])
+                .args(args)
+                .arg("--data-dir")
                 .arg(dir),
             dir.with_extension("log"),
         );

@@ -4,11 +4,12 @@
 
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
 use libp2p::Multiaddr;
-use mosaic_worker::{identity, network, runner::Runner, scene_cache::SceneCache};
+use mosaic_worker::{backends, identity, network, runner::Runner, scene_cache::SceneCache};
 use tracing::info;
 use tracing_subscriber::EnvFilter;
 
@@ -22,15 +23,23 @@ struct Args {
         long,
         env = "MOSAIC_ORCHESTRATOR",
         value_name = "MULTIADDR",
-        required_unless_present = "list_encoders"
+        required_unless_present_any = ["list_encoders", "list_backends"]
     )]
     orchestrator: Option<Multiaddr>,
     /// Where the worker keeps its identity key and its scene cache.
     #[arg(long, value_name = "DIR", default_value = "mosaic-worker-data")]
     data_dir: PathBuf,
-    /// Render threads [default: every core].
+    /// Render threads of the cpu backend [default: every core].
     #[arg(long, value_name = "N")]
     threads: Option<NonZeroUsize>,
+    /// Render backends to use, in order of preference, from those that work
+    /// here (vulkan-rt, vulkan-compute, cpu) [default: every one that works,
+    /// fastest first, as timed at start on a machine with a GPU].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    backends: Option<Vec<String>>,
+    /// Print which render backends work on this machine (and why not) and exit.
+    #[arg(long)]
+    list_backends: bool,
     /// H.264 encoders to use for live work, in order of preference, from
     /// those that work here (libx264, h264_nvenc); `none` keeps this worker
     /// off live work [default: every one that works, NVENC first].
@@ -52,12 +61,27 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     let probes = transcoder::encoders::probe();
-    if args.list_encoders {
-        for p in &probes {
-            match &p.result {
-                Ok(()) => println!("{:<12} works", p.encoder.name()),
-                Err(reason) => println!("{:<12} unavailable: {reason}", p.encoder.name()),
+    let threads = args
+        .threads
+        .or_else(|| std::thread::available_parallelism().ok())
+        .map_or(1, NonZeroUsize::get);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("render-{i}"))
+        .build()
+        .context("cannot start the render threads")?;
+    let backend_probes = renderer::backend::probe(Arc::new(pool));
+    if args.list_encoders || args.list_backends {
+        if args.list_encoders {
+            for p in &probes {
+                match &p.result {
+                    Ok(()) => println!("{:<12} works", p.encoder.name()),
+                    Err(reason) => println!("{:<12} unavailable: {reason}", p.encoder.name()),
+                }
             }
+        }
+        if args.list_backends {
+            backend_probes.iter().for_each(|p| println!("{}", backends::describe(p)));
         }
         return Ok(());
     }
@@ -65,16 +89,20 @@ async fn main() -> anyhow::Result<()> {
     // Checked before anything touches the disk, so a typo costs nothing.
     let orchestrator = network::orchestrator_peer(&address)?;
     let encoders = choose_encoders(&probes, args.encoders.as_deref())?;
+    log_backend_probes(&backend_probes);
+    let mut chosen = backends::choose(backend_probes, args.backends.as_deref())
+        .map_err(anyhow::Error::msg)
+        .context("--backends")?;
+    if args.backends.is_none() {
+        chosen = backends::rank_by_speed(chosen);
+    }
 
     let keypair = identity::load_or_create(&args.data_dir)?;
-    let threads = args
-        .threads
-        .or_else(|| std::thread::available_parallelism().ok())
-        .map_or(1, NonZeroUsize::get);
     info!(
         peer = %keypair.public().to_peer_id(),
         data_dir = %args.data_dir.display(),
         threads,
+        backends = ?chosen.iter().map(|b| b.name()).collect::<Vec<_>>(),
         encoders = ?encoders.iter().map(|e| e.name()).collect::<Vec<_>>(),
         %orchestrator,
         "mosaic-worker starting"
@@ -85,21 +113,29 @@ async fn main() -> anyhow::Result<()> {
         }
     }
 
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("render-{i}"))
-        .build()
-        .context("cannot start the render threads")?;
     let cache = SceneCache::new(args.data_dir.join("scenes"), renderer::Limits::default());
     let client = network::spawn(keypair.clone(), address)?;
-    let runner =
-        Runner::new(client, keypair, cache, pool, encoders, args.data_dir.join("transcode"));
+    let scratch = args.data_dir.join("transcode");
+    let runner = Runner::new(client, keypair, cache, chosen, threads, encoders, scratch);
 
     tokio::select! {
         () = runner.run() => {}
         _ = tokio::signal::ctrl_c() => info!("interrupted; the orchestrator requeues any task we held"),
     }
     Ok(())
+}
+
+/// Which render backends work here (with their devices) and why the
+/// others do not.
+fn log_backend_probes(probes: &[renderer::backend::Probe]) {
+    for p in probes {
+        match &p.result {
+            Ok(b) => {
+                info!(backend = p.name, device = %b.device(), engine = %b.engine(), "render backend works")
+            }
+            Err(reason) => info!(backend = p.name, %reason, "render backend unavailable"),
+        }
+    }
 }
 
 /// The encoders to announce: those asked for (in that order) or every one

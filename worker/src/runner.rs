@@ -3,7 +3,9 @@
 //! long render never holds up a live segment: the lanes run side by side.
 //! It never reports an output it did not make and check, and never keeps
 //! working on a task whose lease is lost or whose connection is gone (the
-//! orchestrator has requeued it by then).
+//! orchestrator has requeued it by then). A render backend whose device
+//! fails is taken out of service: the worker announces what it has left and
+//! hands the task back, and later renders use the next healthy backend.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,30 +16,35 @@ use protocol::wire::{
     WorkerRequest, BLOB_CHUNK,
 };
 use protocol::{ContentId, ImageFormat, LeaseId, RenderSettings};
+use renderer::backend::{Backend, RenderError};
 use renderer::{RenderOptions, SceneAsset};
 use tokio::sync::{oneshot, Mutex};
 use tracing::{debug, info, warn};
 use transcoder::H264Encoder;
 
+use crate::backends::Backends;
 use crate::network::{Client, RequestError};
 use crate::scene_cache::{FetchError, SceneCache, SceneCacheError};
 
-/// The render backends this build has.
-pub const RENDER_BACKENDS: &[&str] = &["cpu-pathtracer"];
 /// The longest the worker waits before asking for work again, whatever the
 /// orchestrator says.
 const MAX_IDLE_WAIT: Duration = Duration::from_secs(10);
 /// The shortest renewal period, whatever the lease.
 const MIN_RENEW_PERIOD: Duration = Duration::from_millis(100);
 
-/// What this worker announces in its hello.
-pub fn capabilities(threads: usize, encoders: &[&'static dyn H264Encoder]) -> Capabilities {
+/// What this worker announces: `render_backends` are the healthy ones,
+/// fastest first.
+pub fn capabilities(
+    threads: usize,
+    render_backends: Vec<String>,
+    encoders: &[&'static dyn H264Encoder],
+) -> Capabilities {
     let cpu_cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     Capabilities {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         cpu_cores: cpu_cores as u32,
         threads: threads as u32,
-        render_backends: RENDER_BACKENDS.iter().map(|s| s.to_string()).collect(),
+        render_backends,
         encoders: encoders.iter().map(|e| e.name().to_owned()).collect(),
     }
 }
@@ -48,6 +55,10 @@ pub enum TaskError {
     /// The task cannot be done here; reported with `Fail`.
     #[error("{0}")]
     Failed(String),
+    /// A render backend's device failed, not the task: reported with `Fail`
+    /// and `device_failure`, so the task is requeued without counting.
+    #[error("{0}")]
+    DeviceFailed(String),
     /// The orchestrator took the task back; nothing is reported.
     #[error("lease lost: {0}")]
     LeaseLost(String),
@@ -81,7 +92,8 @@ pub struct Runner {
     keypair: Keypair,
     hook: Option<Arc<dyn OutputHook>>,
     cache: Mutex<SceneCache>,
-    pool: Arc<rayon::ThreadPool>,
+    backends: Backends,
+    /// Announced with the healthy backends filled in.
     capabilities: Capabilities,
     /// The encoder live segments are transcoded with (the fastest that
     /// works here); `None` keeps this worker off live work.
@@ -91,22 +103,24 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// `encoders` are those that work on this machine, fastest first.
+    /// `backends` (render) and `encoders` (live) are those chosen from what
+    /// works on this machine, fastest first; `threads` is the CPU backend's.
     pub fn new(
         client: Client,
         keypair: Keypair,
         cache: SceneCache,
-        pool: rayon::ThreadPool,
+        backends: Vec<Arc<dyn Backend>>,
+        threads: usize,
         encoders: Vec<&'static dyn H264Encoder>,
         scratch: std::path::PathBuf,
     ) -> Self {
-        let capabilities = capabilities(pool.current_num_threads(), &encoders);
+        let capabilities = capabilities(threads, Vec::new(), &encoders);
         Self {
             client,
             keypair,
             hook: None,
             cache: Mutex::new(cache),
-            pool: Arc::new(pool),
+            backends: Backends::new(backends),
             capabilities,
             encoder: encoders.first().copied(),
             scratch,
@@ -139,12 +153,19 @@ impl Runner {
         }
     }
 
+    /// What this worker can do now: its backends that still work.
+    fn capabilities(&self) -> Capabilities {
+        Capabilities { render_backends: self.backends.healthy(), ..self.capabilities.clone() }
+    }
+
     /// Hello, then each lane's tasks until a request fails.
     async fn session(&self, generation: u64) -> Result<(), RequestError> {
-        let hello = WorkerRequest::Hello { capabilities: self.capabilities.clone() };
-        match self.client.request(hello).await? {
+        let capabilities = self.capabilities();
+        let (backends, encoders) =
+            (capabilities.render_backends.clone(), capabilities.encoders.clone());
+        match self.client.request(WorkerRequest::Hello { capabilities }).await? {
             OrchestratorResponse::Welcome { orchestrator_version } => {
-                info!(%orchestrator_version, encoders = ?self.capabilities.encoders, "welcomed by the orchestrator");
+                info!(%orchestrator_version, ?backends, ?encoders, "welcomed by the orchestrator");
             }
             OrchestratorResponse::Rejected { reason } => {
                 warn!(%reason, "the orchestrator refused our hello");
@@ -240,13 +261,14 @@ impl Runner {
             }
             Err(TaskError::Failed(reason)) => {
                 warn!(task = %name, %reason, ms = elapsed_ms, "task failed");
-                let fail = WorkerRequest::Fail { lease, reason };
-                match self.client.request(fail).await? {
-                    OrchestratorResponse::Accepted => {}
-                    other => {
-                        warn!(task = %name, answer = ?other, "failure report not accepted")
-                    }
-                }
+                self.report_failure(&name, lease, reason, false).await?;
+            }
+            Err(TaskError::DeviceFailed(reason)) => {
+                warn!(task = %name, %reason, "handing the task back: a render device failed");
+                // Announced first, so the task is never handed straight back
+                // to us for the backend that failed.
+                self.announce().await?;
+                self.report_failure(&name, lease, reason, true).await?;
             }
             Err(TaskError::LeaseLost(reason)) => {
                 warn!(task = %name, %reason, "abandoning task: the orchestrator took it back");
@@ -259,14 +281,53 @@ impl Runner {
         Ok(())
     }
 
-    /// Does a task's work: its outputs, uploaded, and the encoder used.
+    /// Reports a task that could not be done; `device_failure` hands it
+    /// back without it counting against the task or this worker.
+    async fn report_failure(
+        &self,
+        name: &str,
+        lease: LeaseId,
+        reason: String,
+        device_failure: bool,
+    ) -> Result<(), RequestError> {
+        let fail = WorkerRequest::Fail { lease, reason, device_failure };
+        match self.client.request(fail).await? {
+            OrchestratorResponse::Accepted => {}
+            other => warn!(task = %name, answer = ?other, "failure report not accepted"),
+        }
+        Ok(())
+    }
+
+    /// Tells the orchestrator what this worker can do now (a backend
+    /// failed), keeping the session and its leases.
+    async fn announce(&self) -> Result<(), RequestError> {
+        let capabilities = self.capabilities();
+        let backends = capabilities.render_backends.clone();
+        match self.client.request(WorkerRequest::Announce { capabilities }).await? {
+            OrchestratorResponse::Accepted => info!(?backends, "announced our render backends"),
+            other => warn!(answer = ?other, "the orchestrator did not take our new capabilities"),
+        }
+        Ok(())
+    }
+
+    /// Does a task's work: its outputs, uploaded, and the engine (render
+    /// backend or encoder) that made them.
     async fn execute(
         &self,
         task: &TaskAssignment,
     ) -> Result<(Vec<TaskOutput>, Option<String>), TaskError> {
         match &task.work {
             Work::Render(work) => {
-                Ok((self.render(work, task).await?, Some(RENDER_BACKENDS[0].to_owned())))
+                let backend = self
+                    .backends
+                    .pick(
+                        work.settings.backend.as_deref(),
+                        work.settings.width,
+                        work.settings.height,
+                    )
+                    .map_err(TaskError::Failed)?;
+                let outputs = self.render(work, task, &backend).await?;
+                Ok((outputs, Some(backend.engine())))
             }
             Work::Transcode(work) => {
                 let encoder = self.encoder.ok_or_else(|| {
@@ -281,25 +342,27 @@ impl Runner {
         }
     }
 
-    /// Fetches the scene, renders, checks and uploads each frame.
+    /// Fetches the scene, renders on `backend`, checks and uploads each
+    /// frame.
     async fn render(
         &self,
         work: &RenderWork,
         task: &TaskAssignment,
+        backend: &Arc<dyn Backend>,
     ) -> Result<Vec<TaskOutput>, TaskError> {
         let lease = task.lease;
         let asset = self.cache.lock().await.asset(&self.client, work.scene).await?;
         let mut outputs = Vec::with_capacity(work.frames.len());
         for &frame in &work.frames {
             let started = Instant::now();
-            let (asset, settings, pool) = (asset.clone(), work.settings.clone(), self.pool.clone());
+            let (asset, settings, on) = (asset.clone(), work.settings.clone(), backend.clone());
             let bytes =
-                tokio::task::spawn_blocking(move || render_frame(&asset, &settings, frame, &pool))
+                tokio::task::spawn_blocking(move || render_frame(&asset, &settings, frame, &*on))
                     .await
                     .map_err(|e| {
                         TaskError::Failed(format!("frame {frame}: renderer crashed: {e}"))
                     })?
-                    .map_err(TaskError::Failed)?;
+                    .map_err(|e| self.frame_failed(backend.name(), e))?;
             let render_ms = started.elapsed().as_millis() as u64;
             let bytes = match &self.hook {
                 Some(hook) => hook.output(lease, &task.work, frame, bytes),
@@ -318,6 +381,19 @@ impl Runner {
             outputs.push(TaskOutput { output: frame, cid });
         }
         Ok(outputs)
+    }
+
+    /// What a frame's failure means for the task: a device failure takes the
+    /// backend out of service and hands the task back.
+    fn frame_failed(&self, backend: &str, error: FrameError) -> TaskError {
+        if !error.is_device_failure() {
+            return TaskError::Failed(error.to_string());
+        }
+        if self.backends.mark_unhealthy(backend) {
+            warn!(backend, %error, left = ?self.backends.healthy(),
+                "render backend failed; not using it again until the worker restarts");
+        }
+        TaskError::DeviceFailed(error.to_string())
     }
 }
 
@@ -367,17 +443,35 @@ async fn keep_lease(
     }
 }
 
-/// Renders one frame on `pool` and encodes it as the settings ask. A frame
-/// with NaN or infinite pixels is an error, never an output.
+/// Why a frame was not rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    /// The backend failed (see [`RenderError::is_device_failure`]).
+    #[error("frame {frame}: {error}")]
+    Render { frame: u32, error: RenderError },
+    /// The scene cannot be set up for the frame, or the image is unusable.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl FrameError {
+    /// Whether the backend's device failed rather than this frame.
+    pub fn is_device_failure(&self) -> bool {
+        matches!(self, FrameError::Render { error, .. } if error.is_device_failure())
+    }
+}
+
+/// Renders one frame on `backend` and encodes it as the settings ask. A
+/// frame with NaN or infinite pixels is an error, never an output.
 pub fn render_frame(
     asset: &SceneAsset,
     settings: &RenderSettings,
     frame: u32,
-    pool: &rayon::ThreadPool,
-) -> Result<Vec<u8>, String> {
+    backend: &dyn Backend,
+) -> Result<Vec<u8>, FrameError> {
     let scene = asset
         .instantiate(settings.time_of_frame(frame), settings.camera.as_deref())
-        .map_err(|e| format!("frame {frame}: {e}"))?;
+        .map_err(|e| FrameError::Invalid(format!("frame {frame}: {e}")))?;
     let options = RenderOptions {
         width: settings.width,
         height: settings.height,
@@ -386,9 +480,14 @@ pub fn render_frame(
         seed: settings.seed,
         frame,
     };
-    let image = pool.install(|| renderer::render(&scene, &options));
+    let image = backend
+        .render(&scene, &options, &|_| {})
+        .map_err(|error| FrameError::Render { frame, error })?;
     if image.has_non_finite() {
-        return Err(format!("frame {frame} has NaN or infinite pixels"));
+        return Err(FrameError::Invalid(format!(
+            "frame {frame} has NaN or infinite pixels ({})",
+            backend.name()
+        )));
     }
     Ok(match settings.format {
         ImageFormat::Png => image.to_png(),
@@ -474,13 +573,13 @@ mod tests {
     }
 
     #[test]
-    fn capabilities_name_the_cpu_backend_threads_and_encoders() {
-        let caps = capabilities(3, &[]);
+    fn capabilities_name_the_backends_threads_and_encoders() {
+        let caps = capabilities(3, vec!["cpu".to_owned()], &[]);
         assert_eq!(caps.threads, 3);
         assert!(caps.cpu_cores >= 1);
-        assert_eq!(caps.render_backends, vec!["cpu-pathtracer".to_owned()]);
+        assert_eq!(caps.render_backends, vec!["cpu".to_owned()]);
         assert!(caps.encoders.is_empty());
-        let caps = capabilities(1, &[&transcoder::encoders::Libx264]);
+        let caps = capabilities(1, Vec::new(), &[&transcoder::encoders::Libx264]);
         assert_eq!(caps.encoders, vec!["libx264".to_owned()]);
     }
 }

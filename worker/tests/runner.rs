@@ -1,10 +1,13 @@
 //! The task loop against a stand-in orchestrator over real libp2p: a task is
 //! fetched, rendered with the real path tracer, uploaded and completed; a
 //! task that cannot be done is reported failed; a task whose lease is lost
-//! is dropped without a report.
+//! is dropped without a report; a render backend whose device fails is
+//! taken out of service, announced and its task handed back.
 
 mod common;
 
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,9 +17,12 @@ use mosaic_worker::network;
 use mosaic_worker::runner::Runner;
 use mosaic_worker::scene_cache::SceneCache;
 use protocol::wire::{
-    Lane, OrchestratorResponse, RenderWork, TaskAssignment, Work, WorkerRequest, BLOB_CHUNK,
+    Capabilities, Lane, OrchestratorResponse, RenderWork, TaskAssignment, Work, WorkerRequest,
+    BLOB_CHUNK,
 };
 use protocol::{ContentId, ImageFormat, JobId, LeaseId, RenderSettings, TaskId};
+use renderer::backend::{Backend, CpuBackend, Progress, RenderError};
+use renderer::{Image, RenderOptions, Scene};
 use tokio::sync::mpsc;
 
 const LEASE: LeaseId = LeaseId(42);
@@ -27,8 +33,18 @@ fn assignment(
     settings: RenderSettings,
     lease_ms: u64,
 ) -> TaskAssignment {
+    leased(LEASE, scene, frames, settings, lease_ms)
+}
+
+fn leased(
+    lease: LeaseId,
+    scene: &[u8],
+    frames: Vec<u32>,
+    settings: RenderSettings,
+    lease_ms: u64,
+) -> TaskAssignment {
     TaskAssignment {
-        lease: LEASE,
+        lease,
         lease_ms,
         work: Work::Render(RenderWork {
             task: TaskId(1),
@@ -51,19 +67,11 @@ fn tiny(format: ImageFormat, camera: Option<&str>) -> RenderSettings {
         fps: 24.0,
         camera: camera.map(str::to_owned),
         format,
+        backend: None,
     }
 }
 
-/// A one-task orchestrator. Hands out `task` once, serves its scene
-/// (holding each chunk back for `fetch_delay`), keeps uploads, answers
-/// renewals with `renewal`, and passes `Complete` / `Fail` to `reports`.
-struct Farm {
-    uploads: Uploads,
-}
-
-/// Each uploaded frame: its number and its bytes, in arrival order.
-type Uploads = Arc<Mutex<Vec<(u32, Vec<u8>)>>>;
-
+/// A one-task orchestrator (see [`farm`]).
 fn one_task_farm(
     scene: Vec<u8>,
     task: TaskAssignment,
@@ -71,19 +79,41 @@ fn one_task_farm(
     fetch_delay: Duration,
     reports: mpsc::UnboundedSender<WorkerRequest>,
 ) -> (Farm, impl FnMut(&WorkerRequest) -> Reply + Send + 'static) {
+    farm(scene, vec![task], renewal, fetch_delay, reports)
+}
+
+/// An orchestrator with a queue of tasks. Hands out each task once, serves
+/// their scene (holding each chunk back for `fetch_delay`), keeps uploads
+/// and hellos, answers renewals with `renewal`, and passes `Complete`,
+/// `Fail` and `Announce` to `reports`.
+struct Farm {
+    uploads: Uploads,
+    hellos: Arc<Mutex<Vec<Capabilities>>>,
+}
+
+/// Each uploaded frame: its number and its bytes, in arrival order.
+type Uploads = Arc<Mutex<Vec<(u32, Vec<u8>)>>>;
+
+fn farm(
+    scene: Vec<u8>,
+    tasks: Vec<TaskAssignment>,
+    renewal: OrchestratorResponse,
+    fetch_delay: Duration,
+    reports: mpsc::UnboundedSender<WorkerRequest>,
+) -> (Farm, impl FnMut(&WorkerRequest) -> Reply + Send + 'static) {
     let uploads: Uploads = Arc::new(Mutex::new(Vec::new()));
-    let kept = uploads.clone();
-    let mut task = Some(task);
+    let hellos = Arc::new(Mutex::new(Vec::new()));
+    let (kept, said) = (uploads.clone(), hellos.clone());
+    let mut tasks = VecDeque::from(tasks);
     let mut upload: Vec<u8> = Vec::new();
     let answer = move |request: &WorkerRequest| match request {
         WorkerRequest::Hello { capabilities } => {
-            assert_eq!(capabilities.render_backends, vec!["cpu-pathtracer".to_owned()]);
-            assert_eq!(capabilities.threads, 2);
-            assert!(capabilities.encoders.is_empty(), "started without encoders");
+            said.lock().unwrap().push(capabilities.clone());
             Reply::now(OrchestratorResponse::Welcome { orchestrator_version: "test".to_owned() })
         }
         WorkerRequest::NextTask { lane } => {
-            Reply::now(match task.take().filter(|_| *lane == Lane::Render) {
+            let task = if *lane == Lane::Render { tasks.pop_front() } else { None };
+            Reply::now(match task {
                 Some(task) => OrchestratorResponse::Task(task),
                 None => OrchestratorResponse::NoTask { retry_after_ms: 50, reason: None },
             })
@@ -109,24 +139,62 @@ fn one_task_farm(
             });
             Reply::now(OrchestratorResponse::ChunkStored { cid })
         }
-        report @ (WorkerRequest::Complete { .. } | WorkerRequest::Fail { .. }) => {
+        report @ (WorkerRequest::Complete { .. }
+        | WorkerRequest::Fail { .. }
+        | WorkerRequest::Announce { .. }) => {
             reports.send(report.clone()).unwrap();
             Reply::now(OrchestratorResponse::Accepted)
         }
     };
-    (Farm { uploads }, answer)
+    (Farm { uploads, hellos }, answer)
 }
 
-/// Starts a worker; returns its public key, which signs its receipts.
+/// The real CPU path tracer on two threads.
+fn cpu() -> Arc<dyn Backend> {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    Arc::new(CpuBackend::new(Arc::new(pool)))
+}
+
+/// Starts a worker rendering on the CPU; returns its public key, which
+/// signs its receipts.
 async fn start_worker(responder: &Responder, data: &std::path::Path) -> PublicKey {
+    start_worker_with(responder, data, vec![cpu()]).await
+}
+
+async fn start_worker_with(
+    responder: &Responder,
+    data: &std::path::Path,
+    backends: Vec<Arc<dyn Backend>>,
+) -> PublicKey {
     let keypair = Keypair::generate_ed25519();
     let client = network::spawn(keypair.clone(), responder.address.clone()).unwrap();
     let cache = SceneCache::new(data.join("scenes"), renderer::Limits::default());
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     let scratch = data.join("transcode");
     let public = keypair.public();
-    tokio::spawn(Runner::new(client, keypair, cache, pool, Vec::new(), scratch).run());
+    let runner = Runner::new(client, keypair, cache, backends, 2, Vec::new(), scratch);
+    tokio::spawn(runner.run());
     public
+}
+
+/// A GPU backend whose device is lost on its first render.
+struct LostDevice {
+    renders: Arc<AtomicUsize>,
+}
+
+impl Backend for LostDevice {
+    fn name(&self) -> &'static str {
+        "vulkan-rt"
+    }
+    fn device(&self) -> String {
+        "Test GPU".into()
+    }
+    fn engine(&self) -> String {
+        "vulkan-rt Test GPU driver 1".into()
+    }
+    fn render(&self, _: &Scene, _: &RenderOptions, _: Progress<'_>) -> Result<Image, RenderError> {
+        self.renders.fetch_add(1, Ordering::SeqCst);
+        Err(RenderError::Device { backend: "vulkan-rt", message: "VK_ERROR_DEVICE_LOST".into() })
+    }
 }
 
 async fn next_report(reports: &mut mpsc::UnboundedReceiver<WorkerRequest>) -> WorkerRequest {
@@ -154,7 +222,11 @@ async fn a_task_is_rendered_uploaded_and_completed() {
         panic!("expected Complete");
     };
     assert_eq!(lease, LEASE);
-    assert_eq!(engine.as_deref(), Some("cpu-pathtracer"), "a render names its backend");
+    assert_eq!(engine.as_deref(), Some("cpu"), "a render names its backend's engine");
+    let hello = farm.hellos.lock().unwrap()[0].clone();
+    assert_eq!(hello.render_backends, ["cpu"]);
+    assert_eq!(hello.threads, 2);
+    assert!(hello.encoders.is_empty(), "started without encoders");
     // The receipt is signed over exactly what was assigned and delivered.
     let digest = protocol::receipt::work_digest(&task_work);
     let message = protocol::receipt::receipt_message(lease, &digest, &outputs, engine.as_deref());
@@ -203,10 +275,12 @@ async fn an_unknown_camera_fails_the_task_with_the_reason() {
     let data = tempfile::tempdir().unwrap();
     start_worker(&responder, data.path()).await;
 
-    let WorkerRequest::Fail { lease, reason } = next_report(&mut reports).await else {
+    let WorkerRequest::Fail { lease, reason, device_failure } = next_report(&mut reports).await
+    else {
         panic!("expected Fail");
     };
     assert_eq!(lease, LEASE);
+    assert!(!device_failure, "a bad camera is the task's fault");
     assert!(reason.contains("no-such-camera"), "{reason}");
     assert!(farm.uploads.lock().unwrap().is_empty());
 }
@@ -263,4 +337,55 @@ async fn a_lost_lease_abandons_the_task_without_a_report() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(reports.try_recv().is_err(), "a lost task was reported");
     assert!(farm.uploads.lock().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_device_is_announced_its_task_handed_back_and_the_next_backend_used() {
+    let scene = samples::cornell_box_animated();
+    let any = tiny(ImageFormat::Png, None);
+    let gpu_only = RenderSettings { backend: Some("vulkan-rt".into()), ..any.clone() };
+    let tasks = vec![
+        leased(LeaseId(1), &scene, vec![1], any.clone(), 30_000),
+        // The orchestrator hands the same task out again after the hand-back.
+        leased(LeaseId(2), &scene, vec![1], any, 30_000),
+        leased(LeaseId(3), &scene, vec![1], gpu_only, 30_000),
+    ];
+    let (tx, mut reports) = mpsc::unbounded_channel();
+    let (farm, answer) = farm(scene, tasks, OrchestratorResponse::LeaseRenewed, Duration::ZERO, tx);
+    let responder = Responder::start(Keypair::generate_ed25519(), 0, answer).await;
+    let data = tempfile::tempdir().unwrap();
+    let renders = Arc::new(AtomicUsize::new(0));
+    let gpu: Arc<dyn Backend> = Arc::new(LostDevice { renders: renders.clone() });
+    start_worker_with(&responder, data.path(), vec![gpu, cpu()]).await;
+
+    // The fastest backend first; its device is lost: the worker says what
+    // it has left before handing the task back as a device failure.
+    let WorkerRequest::Announce { capabilities } = next_report(&mut reports).await else {
+        panic!("expected Announce");
+    };
+    assert_eq!(capabilities.render_backends, ["cpu"]);
+    let WorkerRequest::Fail { lease, reason, device_failure } = next_report(&mut reports).await
+    else {
+        panic!("expected Fail");
+    };
+    assert_eq!(lease, LeaseId(1));
+    assert!(device_failure);
+    assert!(reason.contains("VK_ERROR_DEVICE_LOST"), "{reason}");
+    assert_eq!(farm.hellos.lock().unwrap()[0].render_backends, ["vulkan-rt", "cpu"]);
+
+    // The same task again: rendered on the CPU, named by its engine.
+    let WorkerRequest::Complete { lease, engine, .. } = next_report(&mut reports).await else {
+        panic!("expected Complete");
+    };
+    assert_eq!((lease, engine.as_deref()), (LeaseId(2), Some("cpu")));
+
+    // A job that insists on the failed backend fails here, with the reason.
+    let WorkerRequest::Fail { lease, reason, device_failure } = next_report(&mut reports).await
+    else {
+        panic!("expected Fail");
+    };
+    assert_eq!(lease, LeaseId(3));
+    assert!(!device_failure);
+    assert!(reason.contains("vulkan-rt") && reason.contains("failed on this worker"), "{reason}");
+    assert_eq!(renders.load(Ordering::SeqCst), 1, "the failed backend was used again");
 }

@@ -1,18 +1,24 @@
-//! `mosaic bench render`: our CPU path tracer against Blender's Cycles (on
-//! CPU) on the sample Cornell box, same size, samples and bounces.
+//! `mosaic bench render`: our render backends (the CPU path tracer by
+//! default, `--backend all` for every one that works here) against Blender's
+//! Cycles (on CPU) on the sample Cornell box, same size, samples and bounces.
 //!
-//! It prints samples per second of each, the ratio ours / Cycles, and the
-//! mean linear radiance of both images (EXR against EXR), so a faster render
-//! that is also wrong shows up as wrong. A benchmark, not a test: it never
-//! fails for being slow.
+//! It prints samples per second of each, the ratios to the cpu backend and
+//! to Cycles, and the mean linear radiance of every image (EXR against EXR),
+//! so a faster render that is also wrong shows up as wrong. A benchmark, not
+//! a test: it never fails for being slow.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Args;
 use protocol::settings::Size;
+use renderer::backend::{Backend, Probe};
+use renderer::{RenderOptions, Scene};
+
+use crate::output::{Align, Table};
 
 #[derive(Args, Debug)]
 pub struct BenchRenderArgs {
@@ -29,9 +35,23 @@ pub struct BenchRenderArgs {
     /// Blender to compare against (default: `blender` on PATH).
     #[arg(long, value_name = "PATH")]
     pub blender: Option<PathBuf>,
-    /// Where the scene, both EXRs and the Blender script are written.
+    /// Where the scene, the EXRs and the Blender script are written.
     #[arg(long, default_value = "mosaic-bench", value_name = "DIR")]
     pub out: PathBuf,
+    /// The render backend to measure (vulkan-rt, vulkan-compute or cpu), or
+    /// all: every one that works here, each against the cpu one.
+    #[arg(long, default_value = "cpu", value_name = "NAME|all")]
+    pub backend: String,
+}
+
+/// One backend's timed render of the scene.
+struct Run {
+    name: &'static str,
+    device: String,
+    seconds: f64,
+    /// Millions of samples per second.
+    rate: f64,
+    mean: MeanRadiance,
 }
 
 /// What the radiance comparison compares, printed under it. Measured on
@@ -57,6 +77,13 @@ pub fn render(args: &BenchRenderArgs) -> Result<()> {
         ..Default::default()
     };
     settings.validate()?;
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .context("cannot start the render threads")?;
+    let Selection { working: backends, unavailable } =
+        select_backends(renderer::backend::probe(Arc::new(pool)), &args.backend)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
 
@@ -70,7 +97,6 @@ pub fn render(args: &BenchRenderArgs) -> Result<()> {
     let scene = asset.instantiate(0.0, None).context("instantiating the sample Cornell box")?;
     let sky = scene.sky;
     let samples = f64::from(args.size.width) * f64::from(args.size.height) * f64::from(args.spp);
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
 
     println!(
         "scene: samples::cornell_box_still ({} triangles), {}, {} spp, {} bounces, {threads} threads",
@@ -87,57 +113,191 @@ pub fn render(args: &BenchRenderArgs) -> Result<()> {
         seed: 0,
         frame: 1,
     };
-    let start = Instant::now();
-    let image = renderer::render(&scene, &options);
-    let ours_seconds = start.elapsed().as_secs_f64();
-    let ours_path = args.out.join("mosaic.exr");
-    std::fs::write(&ours_path, image.to_exr())
-        .with_context(|| format!("cannot write {}", ours_path.display()))?;
-    let ours_rate = samples / ours_seconds / 1e6;
-    let ours_mean = exr_mean_radiance(&ours_path)?;
-    println!(
-        "mosaic: {ours_seconds:.2} s, {ours_rate:.2} Msamples/s, mean radiance {:.4} ({})",
-        ours_mean.mean(),
-        ours_path.display()
-    );
+    let mut runs = Vec::new();
+    for backend in &backends {
+        match bench_backend(&**backend, &scene, &options, samples, &args.out) {
+            Ok(run) => runs.push(run),
+            // One backend failing does not hide the others' numbers.
+            Err(e) if backends.len() > 1 => println!("{}: render failed: {e:#}", backend.name()),
+            Err(e) => return Err(e),
+        }
+    }
+    for (name, reason) in &unavailable {
+        println!("{name}: unavailable: {reason}");
+    }
 
-    let Some(blender) = args.blender.clone().or_else(|| find_on_path("blender")) else {
-        println!(
-            "Cycles: blender is not installed (apt-get install blender, or pass --blender PATH); \
-             nothing to compare against"
-        );
-        return Ok(());
+    let cycles = match args.blender.clone().or_else(|| find_on_path("blender")) {
+        Some(blender) => Some(cycles(&blender, &glb_path, args, [sky.x, sky.y, sky.z], samples)?),
+        None => {
+            println!(
+                "Cycles: blender is not installed (apt-get install blender, or pass --blender \
+                 PATH); nothing to compare against"
+            );
+            None
+        }
     };
+    if runs.len() > 1 {
+        print!("{}", comparison_table(&runs, cycles.as_ref()));
+    }
+    if let Some(cycles) = &cycles {
+        for run in &runs {
+            print_against_cycles(run, cycles);
+        }
+        println!("{MODEL_NOTE}");
+    }
+    Ok(())
+}
+
+/// The backends to measure, and those asked for that do not work here.
+struct Selection {
+    working: Vec<Arc<dyn Backend>>,
+    /// Each with why not.
+    unavailable: Vec<(&'static str, String)>,
+}
+
+/// The backends `asked` names (one, or `all`) that work here, and the
+/// others with why not. Asking for one that does not work is an error.
+fn select_backends(probes: Vec<Probe>, asked: &str) -> Result<Selection> {
+    if asked == "all" {
+        let mut selection = Selection { working: Vec::new(), unavailable: Vec::new() };
+        for probe in probes {
+            match probe.result {
+                Ok(backend) => selection.working.push(backend),
+                Err(reason) => selection.unavailable.push((probe.name, reason)),
+            }
+        }
+        return Ok(selection);
+    }
+    if !renderer::backend::NAMES.contains(&asked) {
+        anyhow::bail!(
+            "--backend {asked:?} is unknown: choose {} or all",
+            renderer::backend::NAMES.join(", ")
+        );
+    }
+    let working =
+        renderer::backend::choose(probes, Some(&[asked.to_owned()])).map_err(anyhow::Error::msg)?;
+    Ok(Selection { working, unavailable: Vec::new() })
+}
+
+/// Renders the scene on `backend`, once untimed at 1 spp (shader and
+/// pipeline compilation, first allocations: Cycles' timing leaves scene
+/// setup out too), then timed; writes its EXR and measures it.
+fn bench_backend(
+    backend: &dyn Backend,
+    scene: &Scene,
+    options: &RenderOptions,
+    samples: f64,
+    out: &Path,
+) -> Result<Run> {
+    let name = backend.name();
+    let warm_up = RenderOptions { spp: 1, ..*options };
+    backend.render(scene, &warm_up, &|_| {}).with_context(|| format!("{name} warm-up render"))?;
+    let start = Instant::now();
+    let image =
+        backend.render(scene, options, &|_| {}).with_context(|| format!("{name} render"))?;
+    let seconds = start.elapsed().as_secs_f64();
+    // The cpu image keeps the name it always had.
+    let file = if name == "cpu" { "mosaic.exr".to_owned() } else { format!("mosaic-{name}.exr") };
+    let path = out.join(file);
+    std::fs::write(&path, image.to_exr())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let mean = exr_mean_radiance(&path)?;
+    let run = Run { name, device: backend.device(), seconds, rate: samples / seconds / 1e6, mean };
+    println!(
+        "{name} ({}): {seconds:.2} s, {:.2} Msamples/s, mean radiance {:.4} ({})",
+        run.device,
+        run.rate,
+        run.mean.mean(),
+        path.display()
+    );
+    Ok(run)
+}
+
+/// Cycles' render of the same scene: its time, rate and mean radiance.
+fn cycles(
+    blender: &Path,
+    glb_path: &Path,
+    args: &BenchRenderArgs,
+    sky: [f32; 3],
+    samples: f64,
+) -> Result<Run> {
     let cycles_path = args.out.join("cycles.exr");
     let script = args.out.join("cycles.py");
     std::fs::write(&script, CYCLES_SCRIPT)
         .with_context(|| format!("cannot write {}", script.display()))?;
     eprintln!("rendering the same scene with Cycles ({})...", blender.display());
-    let cycles_seconds =
-        run_cycles(&blender, &script, &glb_path, &cycles_path, args, [sky.x, sky.y, sky.z])?;
-    let cycles_rate = samples / cycles_seconds / 1e6;
-    let cycles_mean = exr_mean_radiance(&cycles_path)?;
+    let seconds = run_cycles(blender, &script, glb_path, &cycles_path, args, sky)?;
+    let mean = exr_mean_radiance(&cycles_path)?;
+    let run =
+        Run { name: "Cycles", device: "CPU".into(), seconds, rate: samples / seconds / 1e6, mean };
     println!(
-        "Cycles: {cycles_seconds:.2} s, {cycles_rate:.2} Msamples/s, mean radiance {:.4} ({})",
-        cycles_mean.mean(),
+        "Cycles: {seconds:.2} s, {:.2} Msamples/s, mean radiance {:.4} ({})",
+        run.rate,
+        run.mean.mean(),
         cycles_path.display()
     );
+    Ok(run)
+}
 
-    let ratio = ours_rate / cycles_rate;
-    let difference = relative_difference(ours_mean.mean(), cycles_mean.mean());
+/// Every backend side by side: speed and mean radiance against the cpu
+/// backend and against Cycles.
+fn comparison_table(runs: &[Run], cycles: Option<&Run>) -> String {
+    let cpu = runs.iter().find(|r| r.name == "cpu");
+    let mut table = Table::new(&[
+        ("BACKEND", Align::Left),
+        ("DEVICE", Align::Left),
+        ("SECONDS", Align::Right),
+        ("MSAMPLES/S", Align::Right),
+        ("VS CPU", Align::Right),
+        ("VS CYCLES", Align::Right),
+        ("RADIANCE VS CPU", Align::Right),
+        ("RADIANCE VS CYCLES", Align::Right),
+    ]);
+    let speed = |run: &Run, of: Option<&Run>| {
+        of.map_or_else(|| "-".to_owned(), |of| format!("{:.2}x", run.rate / of.rate))
+    };
+    let radiance = |run: &Run, of: Option<&Run>| {
+        of.map_or_else(
+            || "-".to_owned(),
+            |of| format!("{:+.2}%", relative_difference(run.mean.mean(), of.mean.mean()) * 100.0),
+        )
+    };
+    for run in runs {
+        table.row(vec![
+            run.name.to_owned(),
+            run.device.clone(),
+            format!("{:.2}", run.seconds),
+            format!("{:.2}", run.rate),
+            speed(run, cpu),
+            speed(run, cycles),
+            radiance(run, cpu),
+            radiance(run, cycles),
+        ]);
+    }
+    table.render()
+}
+
+/// A backend against Cycles, with the goals: the CPU path tracer should be
+/// at least 1.5x as fast, and every backend's mean within 5%.
+fn print_against_cycles(run: &Run, cycles: &Run) {
+    let name = run.name;
+    let ratio = run.rate / cycles.rate;
+    let goal = if name != "cpu" {
+        String::new()
+    } else if ratio >= 1.5 {
+        " (goal >= 1.5x: met)".to_owned()
+    } else {
+        " (goal >= 1.5x: not met)".to_owned()
+    };
+    println!("speed {name} / Cycles: {ratio:.2}x{goal}");
+    let difference = relative_difference(run.mean.mean(), cycles.mean.mean());
     println!(
-        "speed ours / Cycles: {ratio:.2}x (goal >= 1.5x: {})",
-        if ratio >= 1.5 { "met" } else { "not met" }
-    );
-    println!(
-        "mean radiance ours vs Cycles: {:+.2}% (goal within 5%: {}); per channel ours {:.4?} Cycles {:.4?}",
+        "mean radiance {name} vs Cycles: {:+.2}% (goal within 5%: {}); per channel {name} {:.4?} Cycles {:.4?}",
         difference * 100.0,
         if difference.abs() <= 0.05 { "met" } else { "not met" },
-        ours_mean.rgb,
-        cycles_mean.rgb
+        run.mean.rgb,
+        cycles.mean.rgb
     );
-    println!("{MODEL_NOTE}");
-    Ok(())
 }
 
 /// Runs Blender headless on the script and returns the render time it
@@ -372,6 +532,50 @@ mod tests {
         assert!((mean.mean() - 2.5 / 3.0).abs() < 1e-12);
         assert!(mean_of(&[[f32::NAN, 0.0, 0.0]]).is_err());
         assert!(mean_of(&[]).is_err());
+    }
+
+    fn run(name: &'static str, rate: f64, mean: f64) -> Run {
+        Run {
+            name,
+            device: "test".into(),
+            seconds: 1.0 / rate,
+            rate,
+            mean: MeanRadiance { rgb: [mean; 3] },
+        }
+    }
+
+    #[test]
+    fn the_table_compares_every_backend_with_cpu_and_cycles() {
+        let runs = [run("cpu", 2.0, 1.0), run("vulkan-rt", 50.0, 1.01)];
+        let text = comparison_table(&runs, Some(&run("Cycles", 4.0, 1.1)));
+        let gpu = text.lines().find(|l| l.starts_with("vulkan-rt")).unwrap();
+        for part in ["25.00x", "12.50x", "+1.00%", "-8.18%"] {
+            assert!(gpu.contains(part), "{part} missing from {gpu}");
+        }
+        let text = comparison_table(&runs, None);
+        assert!(text.lines().nth(1).unwrap().contains("1.00x"), "{text}");
+    }
+
+    #[test]
+    fn backends_are_selected_by_name_or_all() {
+        let pool = Arc::new(rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap());
+        let probes = || {
+            vec![
+                Probe { name: "vulkan-rt", result: Err("no Vulkan device".into()) },
+                Probe {
+                    name: "cpu",
+                    result: Ok(Arc::new(renderer::backend::CpuBackend::new(pool.clone()))),
+                },
+            ]
+        };
+        let all = select_backends(probes(), "all").unwrap();
+        assert_eq!(all.working.iter().map(|b| b.name()).collect::<Vec<_>>(), ["cpu"]);
+        assert_eq!(all.unavailable, [("vulkan-rt", "no Vulkan device".to_owned())]);
+        let err = select_backends(probes(), "vulkan-rt").err().unwrap().to_string();
+        assert!(err.contains("no Vulkan device"), "{err}");
+        let err = select_backends(probes(), "optix").err().unwrap().to_string();
+        assert!(err.contains("vulkan-rt, vulkan-compute, cpu or all"), "{err}");
+        assert_eq!(select_backends(probes(), "cpu").unwrap().working.len(), 1);
     }
 
     #[test]

@@ -582,6 +582,27 @@ fn renders(args: &BenchVerifyArgs, rows: &mut Rows, cost: &mut Cost) -> Result<(
         };
         Ok(renderer::render(&scene, &options))
     };
+    // The Vulkan backends that work here (lavapipe without a GPU).
+    let pool = std::sync::Arc::new(rayon::ThreadPoolBuilder::new().build()?);
+    let gpu_backends: Vec<_> = renderer::backend::probe(pool)
+        .into_iter()
+        .filter_map(|p| p.result.ok())
+        .filter(|b| b.name() != "cpu")
+        .collect();
+    let render_on = |backend: &dyn renderer::Backend, frame: u32, spp: u32, seed: u64| {
+        let scene = asset
+            .instantiate(settings.time_of_frame(frame), None)
+            .with_context(|| format!("instantiating frame {frame} of the Cornell box"))?;
+        let options = renderer::RenderOptions {
+            width: settings.width,
+            height: settings.height,
+            spp,
+            max_bounces: settings.max_bounces,
+            seed,
+            frame,
+        };
+        backend.render(&scene, &options, &|_| {}).map_err(anyhow::Error::from)
+    };
     let png = |image: &renderer::Image| fingerprint_image(&image.to_png(), ImageFormat::Png);
     let exr = |image: &renderer::Image| fingerprint_image(&image.to_exr(), ImageFormat::Exr);
 
@@ -605,6 +626,22 @@ fn renders(args: &BenchVerifyArgs, rows: &mut Rows, cost: &mut Cost) -> Result<(
         ];
         for (kind, a, b) in &honest {
             rows.add("render", kind, true, &compare_frames(a, b), &frame_measures(a, b));
+        }
+        // Another backend (a check may land on a node with another one):
+        // the same seed, as a duplicate is, and another seed.
+        for backend in &gpu_backends {
+            for (seed, which) in [(1, "same seed"), (2, "another seed")] {
+                let image = render_on(backend.as_ref(), frame, SPP, seed)?;
+                let b = png(&image)?;
+                let kind = format!("{} against cpu, {which}, {SPP} spp", backend.name());
+                rows.add(
+                    "render",
+                    &kind,
+                    true,
+                    &compare_frames(&reference_fp, &b),
+                    &frame_measures(&reference_fp, &b),
+                );
+            }
         }
 
         let fewer = render(frame, SPP / 16, 2)?;

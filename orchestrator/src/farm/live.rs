@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use protocol::api::{BroadcastInfo, RungStatus, SourceDescription, StreamInfo};
-use protocol::wire::{TaskAssignment, TaskOutput, TranscodeWork, Work};
+use protocol::wire::{Capabilities, TaskAssignment, TaskOutput, TranscodeWork, Work};
 use protocol::{BroadcastId, ContentId, LeaseId, Rung, RungSpec, SegmentId, StreamId};
 use rusqlite::{Connection, TransactionBehavior};
 use segmenter::live::{Segment, SourceInfo};
@@ -477,7 +477,8 @@ impl Farm {
         };
         let price = self.video_price(&rungs, segment.frames);
         let subject = render_store::verify::Subject::Segment(id);
-        self.record_first_result(&tx, subject, &delivery, price, now)?;
+        let can_check = |caps: &Capabilities| !caps.encoders.is_empty();
+        self.record_first_result(&tx, subject, &delivery, price, now, can_check)?;
         render_store::count_task_done(&tx, peer)?;
         tx.commit()?;
         drop(db);

@@ -11,8 +11,10 @@
 //!   the policy's probability (always for a node's first results). Render
 //!   frames are published when their check matches; live segments are
 //!   published at once and swapped out if the check later proves them wrong.
-//! - Same-backend renders must be byte-identical; anything else is
-//!   compared by perceptual fingerprint (frames at random times for video).
+//! - Same-engine renders (backend, device and driver, as the worker names
+//!   them) must be byte-identical; anything else is compared by perceptual
+//!   fingerprint (frames at random times for video). A render is checked
+//!   only by a node that can render its job (see `can_render`).
 //!   A mismatch or an inconclusive pair goes to a third node: the minority
 //!   is proven to cheat, slashed `slash_share` of its stake, loses every
 //!   pending reward, and its unsettled results are done again elsewhere.
@@ -21,13 +23,14 @@
 //!   once, in the same transaction as its ledger entry, so nothing is paid
 //!   twice, restarts included.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use proofs::fingerprint::{self, Verdict};
 use proofs::ledger::{credits, micros, EntryKind, Micros, SignedTreeHead, StoredEntry, TreeHead};
 use proofs::spot_check::{self, SpotCheckPolicy};
 use protocol::api::{FrameState, JobState, LedgerSummary, NodeAccount};
-use protocol::wire::{RenderWork, TaskAssignment, TaskOutput, Work};
+use protocol::wire::{Capabilities, RenderWork, TaskAssignment, TaskOutput, Work};
 use protocol::{ContentId, ImageFormat, LeaseId, RenderSettings, Rung};
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -99,6 +102,25 @@ pub(super) struct Delivery<'a> {
     pub outputs: Vec<(u32, ContentId)>,
     pub digest: [u8; 32],
     pub signature: &'a [u8],
+}
+
+/// The most bytes of an engine name a result keeps.
+const MAX_ENGINE_BYTES: usize = 128;
+
+/// An engine name as a result keeps it: whole when short, else cut at a
+/// character boundary and followed by a hash of the whole, so that two
+/// engines differing only past the cut (a driver version at the end of a
+/// long GPU name) are never taken for one, which would demand equal bytes.
+pub(super) fn engine_label(engine: &str) -> Cow<'_, str> {
+    if engine.len() <= MAX_ENGINE_BYTES {
+        return Cow::Borrowed(engine);
+    }
+    let mut cut = MAX_ENGINE_BYTES - 18;
+    while !engine.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let hash = blake3::hash(engine.as_bytes()).to_hex();
+    Cow::Owned(format!("{}~{}", &engine[..cut], &hash[..16]))
 }
 
 /// Unit tests name their peers "a", "b", ...: each name stands for the
@@ -223,6 +245,8 @@ impl Farm {
     /// Records a first result (its cheap checks passed) inside the caller's
     /// transaction and decides whether it is checked. Returns whether it
     /// was: a checked render is not published until the check settles it.
+    /// `can_check` says whether a node with those capabilities can redo the
+    /// work.
     pub(super) fn record_first_result(
         &self,
         tx: &Connection,
@@ -230,17 +254,17 @@ impl Farm {
         delivery: &Delivery,
         price: Micros,
         now: i64,
+        can_check: impl Fn(&Capabilities) -> bool,
     ) -> Result<bool, FarmError> {
         let settings = self.verify_settings();
         let before = vstore::results_count_by(tx, delivery.peer)?;
         // A check needs another node that may do it; a farm of one node
         // cannot check anything (its results settle unchecked).
-        let live = matches!(subject, Subject::Segment(_));
         let others: Vec<String> = self
             .inner
             .caps()
             .iter()
-            .filter(|(p, caps)| *p != delivery.peer && (!live || !caps.encoders.is_empty()))
+            .filter(|(p, caps)| *p != delivery.peer && can_check(caps))
             .map(|(p, _)| p.clone())
             .collect();
         let mut checker_exists = false;
@@ -275,16 +299,18 @@ impl Farm {
 
     // ------------------------------------------------------------ checks
 
-    /// The next spot check `peer` may do (of segments too if `segments`).
+    /// The next spot check `peer` may do (of segments too if `segments`;
+    /// of renders it can do with `backends`, its render backends).
     pub(super) fn next_check(
         &self,
         peer: &str,
         segments: bool,
+        backends: &[String],
     ) -> Result<Option<TaskAssignment>, FarmError> {
         let now = self.now_ms();
         let mut db = self.db();
         let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let Some(check) = vstore::next_queued_check(&tx, peer, segments)? else {
+        let Some(check) = vstore::next_queued_check(&tx, peer, segments, backends)? else {
             return Ok(None);
         };
         let first =
@@ -443,6 +469,7 @@ impl Farm {
         };
         let outputs: Vec<(u32, ContentId)> = delivered.iter().map(|r| (r.rung, r.cid)).collect();
         let now = self.now_ms();
+        let engine = engine.map(engine_label);
         {
             let mut db = self.db();
             let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -454,7 +481,7 @@ impl Farm {
                 worker: peer,
                 subject: row.subject,
                 check: Some(check),
-                engine: engine.map(|e| &e[..e.len().min(64)]),
+                engine: engine.as_deref(),
                 outputs: &outputs,
                 price: first.price,
                 due_at: None,
@@ -538,6 +565,30 @@ impl Farm {
         drop(db);
         self.inner.blobs.discard_staged(lease);
         tracing::warn!(peer, check, reason, "spot check failed; requeued for another node");
+        Ok(())
+    }
+
+    /// A node's render device failed during its check: the check goes to
+    /// another node, and nothing counts against this one.
+    pub(super) fn hand_back_check(
+        &self,
+        peer: &str,
+        lease: LeaseId,
+        check: i64,
+        reason: &str,
+    ) -> Result<(), FarmError> {
+        let now = self.now_ms();
+        let db = self.db();
+        self.current_check(&db, peer, lease, check)?.map_err(FarmError::Conflict)?;
+        vstore::end_check_lease(&db, check, "queued", None, now)?;
+        drop(db);
+        self.inner.blobs.discard_staged(lease);
+        tracing::warn!(
+            peer,
+            check,
+            reason,
+            "the node's render device failed; spot check handed back for another node"
+        );
         Ok(())
     }
 
@@ -1128,7 +1179,7 @@ mod tests {
     use protocol::JobId;
 
     use super::super::tests::{
-        complete_signed, frame_states, hello, job, next, png, settings, Leased,
+        complete_signed, frame_states, hello, hello_with, job, job_on, next, png, settings, Leased,
     };
     use super::*;
 
@@ -1172,7 +1223,7 @@ mod tests {
                 TaskOutput { output: frame, cid: cid.unwrap() }
             })
             .collect();
-        complete_signed(farm, peer, task.lease, outputs, Some("cpu-pathtracer")).unwrap()
+        complete_signed(farm, peer, task.lease, outputs, Some("cpu")).unwrap()
     }
 
     /// A one-frame job rendered by "a", checked by "b" and (as they
@@ -1222,6 +1273,51 @@ mod tests {
         assert!(reason.contains("mosaic ledger stake a AMOUNT"), "{reason}");
         stake_all(&farm, &["a"]);
         assert!(next(&farm, "a").unwrap().is_some());
+    }
+
+    #[test]
+    fn a_render_is_checked_only_by_a_node_that_has_its_backend() {
+        let dir = tempfile::tempdir().unwrap();
+        let farm = farm(&dir, 20, 10.0);
+        let id = job_on(&farm, "1", "vulkan-rt");
+        stake_all(&farm, &["a", "b", "c"]);
+        hello_with(&farm, &["a", "c"], &["vulkan-rt", "cpu"]);
+        hello_with(&farm, &["b"], &["cpu"]);
+        let task = next(&farm, "a").unwrap().unwrap();
+        deliver_with(&farm, "a", &task, honest).unwrap();
+        assert_eq!(frame_states(&farm, id), [FrameState::Verifying]);
+        assert_eq!(next(&farm, "b").unwrap(), None, "b cannot render with vulkan-rt");
+        let check = next(&farm, "c").unwrap().unwrap();
+        assert_eq!(check.settings.backend.as_deref(), Some("vulkan-rt"));
+        deliver_with(&farm, "c", &check, honest).unwrap();
+        assert_eq!(frame_states(&farm, id), [FrameState::Done]);
+    }
+
+    #[test]
+    fn a_render_nobody_else_can_redo_settles_unchecked() {
+        let dir = tempfile::tempdir().unwrap();
+        let farm = farm(&dir, 20, 10.0);
+        let id = job_on(&farm, "1", "vulkan-rt");
+        stake_all(&farm, &["a", "b"]);
+        hello_with(&farm, &["a"], &["vulkan-rt"]);
+        hello(&farm, &["b"]);
+        let task = next(&farm, "a").unwrap().unwrap();
+        deliver_with(&farm, "a", &task, honest).unwrap();
+        assert_eq!(frame_states(&farm, id), [FrameState::Done]);
+        assert_eq!(next(&farm, "b").unwrap(), None);
+    }
+
+    #[test]
+    fn long_engine_names_stay_distinct_and_are_cut_safely() {
+        assert_eq!(engine_label("cpu"), "cpu");
+        let gpu = "vulkan-rt NVIDIA H100 80GB HBM3 ".repeat(4);
+        let a = engine_label(&format!("{gpu}driver 550.54.15")).into_owned();
+        let b = engine_label(&format!("{gpu}driver 550.54.14")).into_owned();
+        assert_ne!(a, b);
+        assert!(a.len() <= MAX_ENGINE_BYTES, "{a}");
+        // Cutting inside a multi-byte character must not panic.
+        let wide = "é".repeat(100);
+        assert!(engine_label(&wide).len() <= MAX_ENGINE_BYTES);
     }
 
     #[test]

@@ -393,17 +393,25 @@ pub fn next_queued_check(
     conn: &Connection,
     peer: &str,
     segments: bool,
+    backends: &[String],
 ) -> Result<Option<CheckRow>, StoreError> {
     let kind = if segments { "1" } else { "c.task IS NOT NULL" };
+    // A render is checked only by a node that can render its job.
+    let renders = format!(
+        "(c.task IS NULL OR EXISTS (SELECT 1 FROM tasks t JOIN jobs j ON j.id = t.job
+             WHERE t.id = c.task AND {}))",
+        super::backend_fits(2)
+    );
     let sql = format!(
-        "SELECT {} FROM checks c WHERE c.state = 'queued' AND {kind}
+        "SELECT {} FROM checks c WHERE c.state = 'queued' AND {kind} AND {renders}
          AND NOT EXISTS (SELECT 1 FROM results r WHERE r.worker = ?1
              AND (r.task = c.task OR r.segment = c.segment))
          AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.check_id = c.id AND l.worker = ?1)
          ORDER BY c.id LIMIT 1",
         CHECK_COLUMNS.split(", ").map(|c| format!("c.{c}")).collect::<Vec<_>>().join(", ")
     );
-    Ok(conn.query_row(&sql, params![peer], check_from_row).optional()?)
+    let backends = super::backends_json(backends);
+    Ok(conn.query_row(&sql, params![peer, backends], check_from_row).optional()?)
 }
 
 /// Hands check `id` to `peer` under a new lease ending at `expires`.

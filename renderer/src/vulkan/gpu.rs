@@ -114,7 +114,12 @@ impl Gpu {
         let instance = unsafe {
             entry.create_instance(&vk::InstanceCreateInfo::default().application_info(&app), None)
         }
-        .map_err(|e| format!("cannot create a Vulkan instance: {e}"))?;
+        .map_err(|e| match e {
+            vk::Result::ERROR_INCOMPATIBLE_DRIVER => "no Vulkan driver found (Debian: apt install \
+                 mesa-vulkan-drivers for lavapipe, or install the GPU vendor's driver)"
+                .to_owned(),
+            e => format!("cannot create a Vulkan instance: {e}"),
+        })?;
         match Self::open_device(entry.clone(), &instance, needs) {
             Ok(gpu) => Ok(gpu),
             Err(e) => {

@@ -64,6 +64,7 @@ pub struct VulkanBackend {
     device: String,
     engine: String,
     emulated: bool,
+    max_storage_buffer: u64,
     /// One frame at a time per backend.
     state: Mutex<State>,
 }
@@ -80,12 +81,14 @@ impl VulkanBackend {
         let device = gpu.name.clone();
         let engine = format!("{name} {} ({})", gpu.name, gpu.driver);
         let emulated = gpu.emulated;
+        let max_storage_buffer = gpu.max_storage_buffer;
         Self {
             name,
             needs,
             device,
             engine,
             emulated,
+            max_storage_buffer,
             state: Mutex::new(State { pipeline: None, gpu }),
         }
     }
@@ -112,6 +115,19 @@ impl Backend for VulkanBackend {
         self.emulated
     }
 
+    fn fits(&self, width: u32, height: u32) -> Result<(), String> {
+        let accum_bytes = u64::from(width) * u64::from(height) * 16;
+        if accum_bytes > self.max_storage_buffer {
+            return Err(format!(
+                "{width}x{height} needs a {} MiB image buffer; {} binds at most {} MiB",
+                accum_bytes >> 20,
+                self.device,
+                self.max_storage_buffer >> 20
+            ));
+        }
+        Ok(())
+    }
+
     fn render(
         &self,
         scene: &Scene,
@@ -129,20 +145,8 @@ impl Backend for VulkanBackend {
                 message: format!("{} failed earlier and is not used again", gpu.name),
             });
         }
-        let accum_bytes = u64::from(opts.width) * u64::from(opts.height) * 16;
-        if accum_bytes > gpu.max_storage_buffer {
-            return Err(RenderError::Unsupported {
-                backend: self.name,
-                message: format!(
-                    "{}x{} needs a {} MiB image buffer; {} binds at most {} MiB",
-                    opts.width,
-                    opts.height,
-                    accum_bytes >> 20,
-                    gpu.name,
-                    gpu.max_storage_buffer >> 20
-                ),
-            });
-        }
+        self.fits(opts.width, opts.height)
+            .map_err(|message| RenderError::Unsupported { backend: self.name, message })?;
         if pipeline.is_none() {
             let started = Instant::now();
             *pipeline = Some(Pipeline::new(gpu, self.needs).map_err(|e| self.device_error(e))?);

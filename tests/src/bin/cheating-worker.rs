@@ -26,6 +26,7 @@ use mosaic_worker::scene_cache::SceneCache;
 use mosaic_worker::{identity, network};
 use protocol::wire::{RenderWork, TranscodeWork, Work};
 use protocol::{ImageFormat, LeaseId};
+use renderer::backend::Backend;
 use tracing::{info, warn};
 
 #[derive(Parser, Debug)]
@@ -51,7 +52,8 @@ struct Tamper {
     seed: u64,
     scenes: PathBuf,
     scratch: PathBuf,
-    pool: Arc<rayon::ThreadPool>,
+    /// What the cheap renders are made with: the worker's fastest backend.
+    backend: Arc<dyn Backend>,
 }
 
 impl Tamper {
@@ -73,7 +75,7 @@ impl Tamper {
             let asset = renderer::SceneAsset::from_bytes(&scene, &renderer::Limits::default())?;
             let mut settings = work.settings.clone();
             settings.spp = (settings.spp / 16).max(1);
-            render_frame(&asset, &settings, frame, &self.pool).map_err(anyhow::Error::msg)
+            Ok(render_frame(&asset, &settings, frame, &*self.backend)?)
         };
         cheap().unwrap_or(bytes)
     }
@@ -172,6 +174,9 @@ async fn main() -> anyhow::Result<()> {
     let keypair = identity::load_or_create(&args.data_dir)?;
     info!(peer = %keypair.public().to_peer_id(), share = args.share, "cheating worker starting");
     let pool = Arc::new(rayon::ThreadPoolBuilder::new().num_threads(args.threads.get()).build()?);
+    // Every backend that works here, like an honest worker's default.
+    let backends = mosaic_worker::backends::choose(renderer::backend::probe(pool), None)
+        .map_err(anyhow::Error::msg)?;
     let encoders = if args.no_live { Vec::new() } else { transcoder::encoders::available() };
     let encoders: Vec<_> = encoders.into_iter().filter(|e| e.name() == "libx264").collect();
     let tamper = Tamper {
@@ -179,13 +184,13 @@ async fn main() -> anyhow::Result<()> {
         seed: args.seed,
         scenes: args.data_dir.join("scenes"),
         scratch: args.data_dir.join("tamper"),
-        pool: pool.clone(),
+        backend: backends[0].clone(),
     };
     let cache = SceneCache::new(args.data_dir.join("scenes"), renderer::Limits::default());
     let client = network::spawn(keypair.clone(), args.orchestrator)?;
-    let render_pool = rayon::ThreadPoolBuilder::new().num_threads(args.threads.get()).build()?;
+    let scratch = args.data_dir.join("transcode");
     let runner =
-        Runner::new(client, keypair, cache, render_pool, encoders, args.data_dir.join("transcode"))
+        Runner::new(client, keypair, cache, backends, args.threads.get(), encoders, scratch)
             .with_output_hook(Arc::new(tamper));
     runner.run().await;
     Ok(())
