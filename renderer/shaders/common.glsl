@@ -634,49 +634,67 @@ vec3 radiance(vec3 origin, vec3 dir, inout Rng rng) {
         vec3 wo_local = to_local(frame, wo);
         vec3 ray_origin = offset_origin(sp.p, sp.ng);
 
-        // Next-event estimation.
+        // Next-event estimation: what the light sample adds if its shadow
+        // ray gets through. That ray is traced after the continuation is
+        // drawn (the same random numbers in the same order as the CPU), so
+        // little state lives across a trace: a ray-tracing pipeline saves
+        // all of it at every traceRayEXT.
         float u_light = rng_f32(rng);
         vec2 u_point = rng_2d(rng);
+        bool shadow = false;
+        vec3 shadow_dir = vec3(0.0);
+        float shadow_t = 0.0;
+        vec3 unoccluded = vec3(0.0);
         LightSample ls;
         if (sample_light(sp.p, sp.ns, u_light, u_point, ls)) {
             if (ls.radiance != vec3(0.0) && dot(ls.wi, sp.ng) > 0.0) {
                 vec4 e = bsdf_eval(bsdf, wo_local, to_local(frame, ls.wi));
                 if (e.xyz != vec3(0.0)) {
-                    float t_max = isinf(ls.distance) ? INF : ls.distance * (1.0 - 1e-4);
-                    if (!trace_occluded(ray_origin, ls.wi, t_max)) {
-                        float w = ls.is_delta ? 1.0 : power_heuristic(ls.pdf, e.w);
-                        l += beta * e.xyz * ls.radiance * (w / ls.pdf);
-                    }
+                    float w = ls.is_delta ? 1.0 : power_heuristic(ls.pdf, e.w);
+                    unoccluded = beta * e.xyz * ls.radiance * (w / ls.pdf);
+                    shadow = true;
+                    shadow_dir = ls.wi;
+                    shadow_t = isinf(ls.distance) ? INF : ls.distance * (1.0 - 1e-4);
                 }
             }
         }
 
-        // Continue the path.
+        // Continue the path (or not).
         float u_lobe = rng_f32(rng);
         vec2 u_dir = rng_2d(rng);
         vec3 wi_local;
         vec3 weight;
         float pdf;
-        if (!bsdf_sample(bsdf, wo_local, u_lobe, u_dir, wi_local, weight, pdf)) {
-            break;
+        bool go_on = bsdf_sample(bsdf, wo_local, u_lobe, u_dir, wi_local, weight, pdf);
+        vec3 wi = vec3(0.0);
+        if (go_on) {
+            wi = to_world(frame, wi_local);
+            // Below the geometric surface: a shading-normal artefact.
+            go_on = dot(wi, sp.ng) > 0.0;
         }
-        vec3 wi = to_world(frame, wi_local);
-        if (dot(wi, sp.ng) <= 0.0) {
-            break;
-        }
-        beta *= weight;
-        bsdf_pdf = pdf;
-        prev_ns = sp.ns;
-        depth += 1u;
-        if (depth > ROULETTE_AFTER) {
-            float survival = max(beta.x, max(beta.y, beta.z));
-            float u = rng_f32(rng);
-            if (survival < 1.0) {
-                if (u >= survival) {
-                    break;
+        if (go_on) {
+            beta *= weight;
+            bsdf_pdf = pdf;
+            prev_ns = sp.ns;
+            depth += 1u;
+            if (depth > ROULETTE_AFTER) {
+                float survival = max(beta.x, max(beta.y, beta.z));
+                float u = rng_f32(rng);
+                if (survival < 1.0) {
+                    if (u >= survival) {
+                        go_on = false;
+                    } else {
+                        beta /= survival;
+                    }
                 }
-                beta /= survival;
             }
+        }
+
+        if (shadow && !trace_occluded(ray_origin, shadow_dir, shadow_t)) {
+            l += unoccluded;
+        }
+        if (!go_on) {
+            break;
         }
         origin = ray_origin;
         dir = normalize(wi);

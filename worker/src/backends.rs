@@ -27,7 +27,7 @@ pub fn choose(
 /// Orders the backends by measured speed, fastest first, when this
 /// machine has a GPU: which of vulkan-rt and vulkan-compute wins depends on
 /// the GPU (an H100 has no RT cores: its driver runs ray-tracing pipelines
-/// in software, and the compute backend is 3.8x faster there). Each renders
+/// in software, and the compute backend is 2.4x faster there). Each renders
 /// the sample Cornell box at 512x512, 16 spp, after a warm-up that builds
 /// its pipeline.
 /// Emulated backends (lavapipe) stay last and unmeasured; a backend that
