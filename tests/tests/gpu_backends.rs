@@ -110,17 +110,9 @@ fn a_vulkan_rt_job_renders_only_on_the_worker_that_has_it() {
     let backend = |name: &str| {
         probes.iter().find(|p| p.name == name).unwrap().result.as_ref().unwrap().clone()
     };
+    // As the worker renders and encodes a frame.
     let here = |b: &dyn Backend, frame: u32| {
-        let scene = asset.instantiate(settings.time_of_frame(frame), None).unwrap();
-        let options = renderer::RenderOptions {
-            width: settings.width,
-            height: settings.height,
-            spp: settings.spp,
-            max_bounces: settings.max_bounces,
-            seed: settings.seed,
-            frame,
-        };
-        b.render(&scene, &options, &|_| {}).unwrap().to_png()
+        mosaic_worker::runner::render_frame(&asset, &settings, frame, b).unwrap()
     };
     for frame in 1..=3u32 {
         let fetched = fs::read(out.join(format!("{frame:04}.png"))).unwrap();

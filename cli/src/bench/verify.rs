@@ -568,27 +568,14 @@ fn renders(args: &BenchVerifyArgs, rows: &mut Rows, cost: &mut Cost) -> Result<(
         max_bounces: RENDER_BOUNCES,
         ..Default::default()
     };
-    let render = |frame: u32, spp: u32, seed: u64| -> Result<renderer::Image> {
-        let scene = asset
-            .instantiate(settings.time_of_frame(frame), None)
-            .with_context(|| format!("instantiating frame {frame} of the Cornell box"))?;
-        let options = renderer::RenderOptions {
-            width: settings.width,
-            height: settings.height,
-            spp,
-            max_bounces: settings.max_bounces,
-            seed,
-            frame,
-        };
-        Ok(renderer::render(&scene, &options))
-    };
-    // The Vulkan backends that work here (lavapipe without a GPU).
+    // Every backend that works here (the Vulkan ones on lavapipe without a
+    // GPU); the CPU one makes the reference and the attacks.
     let pool = std::sync::Arc::new(rayon::ThreadPoolBuilder::new().build()?);
-    let gpu_backends: Vec<_> = renderer::backend::probe(pool)
+    let (cpu, gpu_backends): (Vec<_>, Vec<_>) = renderer::backend::probe(pool)
         .into_iter()
         .filter_map(|p| p.result.ok())
-        .filter(|b| b.name() != "cpu")
-        .collect();
+        .partition(|b| b.name() == "cpu");
+    let cpu = cpu.into_iter().next().context("the cpu backend always works")?;
     let render_on = |backend: &dyn renderer::Backend, frame: u32, spp: u32, seed: u64| {
         let scene = asset
             .instantiate(settings.time_of_frame(frame), None)
@@ -603,6 +590,7 @@ fn renders(args: &BenchVerifyArgs, rows: &mut Rows, cost: &mut Cost) -> Result<(
         };
         backend.render(&scene, &options, &|_| {}).map_err(anyhow::Error::from)
     };
+    let render = |frame: u32, spp: u32, seed: u64| render_on(cpu.as_ref(), frame, spp, seed);
     let png = |image: &renderer::Image| fingerprint_image(&image.to_png(), ImageFormat::Png);
     let exr = |image: &renderer::Image| fingerprint_image(&image.to_exr(), ImageFormat::Exr);
 

@@ -556,16 +556,7 @@ impl Farm {
         check: i64,
         reason: &str,
     ) -> Result<(), FarmError> {
-        let reason = clean_reason(reason);
-        let now = self.now_ms();
-        let db = self.db();
-        self.current_check(&db, peer, lease, check)?.map_err(FarmError::Conflict)?;
-        vstore::end_check_lease(&db, check, "queued", None, now)?;
-        store::count_task_failed(&db, peer)?;
-        drop(db);
-        self.inner.blobs.discard_staged(lease);
-        tracing::warn!(peer, check, reason, "spot check failed; requeued for another node");
-        Ok(())
+        self.requeue_check(peer, lease, check, &clean_reason(reason), true)
     }
 
     /// A node's render device failed during its check: the check goes to
@@ -577,18 +568,36 @@ impl Farm {
         check: i64,
         reason: &str,
     ) -> Result<(), FarmError> {
+        self.requeue_check(peer, lease, check, reason, false)
+    }
+
+    fn requeue_check(
+        &self,
+        peer: &str,
+        lease: LeaseId,
+        check: i64,
+        reason: &str,
+        counts_as_failure: bool,
+    ) -> Result<(), FarmError> {
         let now = self.now_ms();
         let db = self.db();
         self.current_check(&db, peer, lease, check)?.map_err(FarmError::Conflict)?;
         vstore::end_check_lease(&db, check, "queued", None, now)?;
+        if counts_as_failure {
+            store::count_task_failed(&db, peer)?;
+        }
         drop(db);
         self.inner.blobs.discard_staged(lease);
-        tracing::warn!(
-            peer,
-            check,
-            reason,
-            "the node's render device failed; spot check handed back for another node"
-        );
+        if counts_as_failure {
+            tracing::warn!(peer, check, reason, "spot check failed; requeued for another node");
+        } else {
+            tracing::warn!(
+                peer,
+                check,
+                reason,
+                "the node's render device failed; spot check handed back for another node"
+            );
+        }
         Ok(())
     }
 
