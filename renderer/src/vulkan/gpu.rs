@@ -282,10 +282,16 @@ impl Gpu {
             if !missing.is_empty() {
                 let mut why = format!("no ray tracing ({} missing)", missing.join(", "));
                 if name.starts_with("llvmpipe") {
-                    why.push_str(
-                        "; lavapipe has it from Mesa 25 (Debian 12: mesa-vulkan-drivers from \
-                         bookworm-backports, which scripts/install-deps.sh installs)",
-                    );
+                    let mut driver = vk::PhysicalDeviceDriverProperties::default();
+                    let mut props2 =
+                        vk::PhysicalDeviceProperties2::default().push_next(&mut driver);
+                    unsafe { instance.get_physical_device_properties2(physical, &mut props2) };
+                    why.push_str(&format!(
+                        "; this lavapipe is {}, lavapipe has ray tracing from Mesa 25 (Debian 12: \
+                         mesa-vulkan-drivers from bookworm-backports, which \
+                         scripts/install-deps.sh installs)",
+                        c_string(&driver.driver_info)
+                    ));
                 }
                 problem = Some(why);
             }

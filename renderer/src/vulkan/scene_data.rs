@@ -88,10 +88,12 @@ impl SceneData {
     /// Flattens `scene` for `opts`; `bvh` only when the compute backend
     /// needs it (the ray-tracing one builds its own).
     pub fn new(scene: &Scene, opts: &RenderOptions, with_bvh: bool) -> SceneData {
-        // The CPU builds the same BVH; its bounds size the lights at
-        // infinity, so both backends pick lights with the same probabilities.
-        let tree = Bvh::new(&scene.triangles);
-        let lights = LightSet::new(scene, tree.bounds()).gpu();
+        // The compute backend walks the CPU's BVH; the ray-tracing one
+        // builds its own, so it gets none (an empty tree).
+        let tree = if with_bvh { Bvh::new(&scene.triangles) } else { Bvh::default() };
+        // The scene's bounds (the BVH root's, as the CPU takes them) size the
+        // lights at infinity, so every backend picks lights alike.
+        let lights = LightSet::new(scene, scene_bounds(scene)).gpu();
         let camera = PerspectiveCamera::new(&scene.camera, opts.width, opts.height);
         let (origin, right, down, top_left) = camera.basis();
 
@@ -217,6 +219,13 @@ impl SceneData {
     }
 }
 
+/// The box around every triangle corner: what the CPU's BVH root holds.
+fn scene_bounds(scene: &Scene) -> Option<(glam::Vec3, glam::Vec3)> {
+    let mut corners = scene.triangles.iter().flat_map(|t| t.positions);
+    let first = corners.next()?;
+    Some(corners.fold((first, first), |(lo, hi), p| (lo.min(p), hi.max(p))))
+}
+
 fn material_record(m: &Material) -> [u32; 16] {
     let f = |v: f32| v.to_bits();
     let tex = |t: Option<crate::scene::TextureRef>| t.map_or(u32::MAX, |t| t.texture);
@@ -284,6 +293,12 @@ mod tests {
         let covered: u32 = data.meshes.iter().map(|r| r.end - r.start).sum();
         assert_eq!(covered as usize, scene.triangles.len(), "every triangle is in one mesh");
         assert!(data.meshes.len() > 1, "the Cornell box has several meshes");
+    }
+
+    #[test]
+    fn scene_bounds_are_the_bvh_roots() {
+        let scene = cornell();
+        assert_eq!(scene_bounds(&scene), Bvh::new(&scene.triangles).bounds());
     }
 
     #[test]
