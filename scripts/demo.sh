@@ -19,6 +19,10 @@ mkdir -p "$out"
 . scripts/farm.sh
 start_farm "$out" --threads 1
 
+echo "==> the workers and their render backends (fastest first; without a GPU the Vulkan"
+echo "    ones run on Mesa's lavapipe and rank after the CPU; \`mosaic-worker --list-backends\`)"
+"$bin/mosaic" workers
+
 "$bin/mosaic-samples" cornell "$out/cornell.glb"
 echo "==> rendering $out/cornell.glb, frames $frames at $size, $spp spp"
 "$bin/mosaic" render submit "$out/cornell.glb" --frames "$frames" --size "$size" --spp "$spp"
