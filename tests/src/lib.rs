@@ -286,6 +286,15 @@ impl Cli {
         self.command().args(args).output().expect("run mosaic")
     }
 
+    /// Waits up to `timeout` until `n` workers are connected.
+    pub fn wait_workers(&self, n: usize, timeout: Duration) {
+        wait_for(&format!("{n} connected workers"), timeout, || {
+            let workers = self.json(&["workers", "--json"]);
+            let connected = workers.as_array()?.iter().filter(|w| w["connected"] == true).count();
+            (connected >= n).then_some(())
+        });
+    }
+
     /// Runs and expects success; returns stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);

@@ -55,12 +55,7 @@ fn a_vulkan_rt_job_renders_only_on_the_worker_that_has_it() {
         &["--backends", "vulkan-rt"],
     );
     let cli = orchestrator.cli();
-    wait_for("2 connected workers", Duration::from_secs(60), || {
-        let workers = cli.json(&["workers", "--json"]);
-        let connected =
-            workers.as_array()?.iter().filter(|w| w["connected"].as_bool() == Some(true)).count();
-        (connected >= 2).then_some(())
-    });
+    cli.wait_workers(2, Duration::from_secs(60));
     let rt_log = wait_for("the rt worker's backends in its log", Duration::from_secs(30), || {
         let log = rt.process.log_text();
         log.contains("llvmpipe").then_some(log)

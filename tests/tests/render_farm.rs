@@ -17,12 +17,7 @@ fn path(p: &Path) -> &str {
 
 /// Waits until `n` workers are connected, so work spreads across them.
 fn wait_workers(cli: &Cli, n: usize) {
-    wait_for(&format!("{n} connected workers"), Duration::from_secs(60), || {
-        let workers = cli.json(&["workers", "--json"]);
-        let connected =
-            workers.as_array()?.iter().filter(|w| w["connected"].as_bool() == Some(true)).count();
-        (connected >= n).then_some(())
-    });
+    cli.wait_workers(n, Duration::from_secs(60));
 }
 
 fn frames_of(detail: &Value) -> BTreeMap<u64, Value> {

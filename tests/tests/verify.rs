@@ -63,11 +63,7 @@ fn farm(cheat_share: f64) -> Farm {
     let cli = orchestrator.cli();
     let honest_peers: Vec<String> = honest.iter().map(Worker::peer_id).collect();
     let cheater_peer = cheater.peer_id();
-    wait_for("four workers to join", TIMEOUT, || {
-        let list = cli.json(&["workers", "--json"]);
-        let n = list.as_array()?.iter().filter(|w| w["connected"] == true).count();
-        (n == 4).then_some(())
-    });
+    cli.wait_workers(4, TIMEOUT);
     // No stake, no work: and the ledger says so.
     let ledger = cli.ok(&["ledger"]);
     assert!(ledger.contains("needs 10 staked"), "{ledger}");

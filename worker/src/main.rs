@@ -70,19 +70,21 @@ async fn main() -> anyhow::Result<()> {
         .thread_name(|i| format!("render-{i}"))
         .build()
         .context("cannot start the render threads")?;
-    let backend_probes = renderer::backend::probe(Arc::new(pool));
-    if args.list_encoders || args.list_backends {
-        if args.list_encoders {
-            for p in &probes {
-                match &p.result {
-                    Ok(()) => println!("{:<12} works", p.encoder.name()),
-                    Err(reason) => println!("{:<12} unavailable: {reason}", p.encoder.name()),
-                }
+    if args.list_encoders {
+        for p in &probes {
+            match &p.result {
+                Ok(()) => println!("{:<12} works", p.encoder.name()),
+                Err(reason) => println!("{:<12} unavailable: {reason}", p.encoder.name()),
             }
         }
-        if args.list_backends {
-            backend_probes.iter().for_each(|p| println!("{}", backends::describe(p)));
-        }
+    }
+    // Opening the Vulkan devices costs a little: not for --list-encoders.
+    if args.list_encoders && !args.list_backends {
+        return Ok(());
+    }
+    let backend_probes = renderer::backend::probe(Arc::new(pool));
+    if args.list_backends {
+        backend_probes.iter().for_each(|p| println!("{}", backends::describe(p)));
         return Ok(());
     }
     let address = args.orchestrator.clone().context("--orchestrator is required")?;

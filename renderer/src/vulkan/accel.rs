@@ -118,7 +118,6 @@ pub fn build(
     let blas_scratch = gpu.buffer(scratch_total + scratch_align, scratch_usage, false)?;
     let scratch_base = align(blas_scratch.address, scratch_align);
 
-    let mut structures = Vec::with_capacity(meshes.len() + 1);
     let mut built = SceneAccel {
         accel: accel.clone(),
         structures: Vec::new(),
@@ -135,11 +134,10 @@ pub fn build(
         let handle = unsafe { accel.create_acceleration_structure(&info, None) }
             .map_err(GpuError::vk("cannot create a bottom-level acceleration structure"))?;
         built.structures.push(handle);
-        structures.push(handle);
     }
     let infos: Vec<_> = geometries
         .iter()
-        .zip(&structures)
+        .zip(&built.structures)
         .zip(&scratch_offsets)
         .map(|((g, &dst), &scratch)| {
             blas_info(g)
@@ -157,7 +155,8 @@ pub fn build(
         ranges.iter().map(|r| &r[..]).collect();
 
     // Top level: one instance per mesh, its custom index the first triangle.
-    let instances: Vec<vk::AccelerationStructureInstanceKHR> = structures
+    let instances: Vec<vk::AccelerationStructureInstanceKHR> = built
+        .structures
         .iter()
         .zip(meshes)
         .map(|(&blas, m)| {

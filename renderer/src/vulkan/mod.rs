@@ -247,14 +247,7 @@ fn render(
     unsafe { device.update_descriptor_sets(&writes, &[]) };
 
     // Passes of whole samples, sized to take about PASS_TARGET each.
-    let bind_point = match pipeline.needs {
-        Needs::Compute => vk::PipelineBindPoint::COMPUTE,
-        Needs::RayTracing => vk::PipelineBindPoint::RAY_TRACING_KHR,
-    };
-    let push_stage = match pipeline.needs {
-        Needs::Compute => vk::ShaderStageFlags::COMPUTE,
-        Needs::RayTracing => vk::ShaderStageFlags::RAYGEN_KHR,
-    };
+    let (bind_point, push_stage) = (pipeline.bind_point(), pipeline.push_stage());
     let mut first = 0u32;
     let mut batch = 1u32;
     while first < opts.spp {

@@ -68,11 +68,30 @@ pub fn buffer_bindings(needs: Needs) -> Vec<u32> {
     b
 }
 
+/// The stage that reads the push constants (the sample range).
+fn push_stage(needs: Needs) -> vk::ShaderStageFlags {
+    match needs {
+        Needs::Compute => vk::ShaderStageFlags::COMPUTE,
+        Needs::RayTracing => vk::ShaderStageFlags::RAYGEN_KHR,
+    }
+}
+
 fn align(x: u64, a: u64) -> u64 {
     x.div_ceil(a) * a
 }
 
 impl Pipeline {
+    pub fn bind_point(&self) -> vk::PipelineBindPoint {
+        match self.needs {
+            Needs::Compute => vk::PipelineBindPoint::COMPUTE,
+            Needs::RayTracing => vk::PipelineBindPoint::RAY_TRACING_KHR,
+        }
+    }
+
+    pub fn push_stage(&self) -> vk::ShaderStageFlags {
+        push_stage(self.needs)
+    }
+
     pub fn new(gpu: &Gpu, needs: Needs) -> Result<Pipeline, GpuError> {
         let stages = match needs {
             Needs::Compute => vk::ShaderStageFlags::COMPUTE,
@@ -109,12 +128,8 @@ impl Pipeline {
             )
         }
         .map_err(GpuError::vk("cannot create the descriptor set layout"))?;
-        let push = [vk::PushConstantRange::default()
-            .stage_flags(match needs {
-                Needs::Compute => vk::ShaderStageFlags::COMPUTE,
-                Needs::RayTracing => vk::ShaderStageFlags::RAYGEN_KHR,
-            })
-            .size(PUSH_SIZE)];
+        let push =
+            [vk::PushConstantRange::default().stage_flags(push_stage(needs)).size(PUSH_SIZE)];
         let set_layouts = [set_layout];
         let layout = unsafe {
             device.create_pipeline_layout(
